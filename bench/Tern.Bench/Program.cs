@@ -1,0 +1,1 @@
+Console.WriteLine("Tern benchmark harness: see bench/README.md");
