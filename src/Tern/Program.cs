@@ -1,1 +1,40 @@
-return 0;
+using System.CommandLine;
+using Tern.Accounts;
+using Tern.Cli;
+using Tern.Configuration;
+using Tern.Net;
+using Tern.Store;
+
+var root = new RootCommand("Tern: an SMTP, POP3 and IMAP4 mail server in one program.");
+CliContext.AddGlobalOptions(root);
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(UserCommands.Create());
+root.Subcommands.Add(DomainCommands.Create());
+root.Subcommands.Add(AliasCommands.Create());
+root.Subcommands.Add(ConfigCommands.Create());
+foreach (var command in StoreCommands.Create())
+    root.Subcommands.Add(command);
+foreach (var command in QueueCommands.Create())
+    root.Subcommands.Add(command);
+
+try
+{
+    return await root.Parse(args).InvokeAsync();
+}
+// Bad input is one line naming the culprit and a non-zero exit, never a stack trace.
+catch (ConfigurationException ex)
+{
+    foreach (var problem in ex.Problems)
+        Console.Error.WriteLine($"tern: {problem}");
+    return 2;
+}
+catch (Exception ex) when (ex is CliException or AccountException or MailStoreException or ListenerBindException or TlsConfigurationException)
+{
+    Console.Error.WriteLine($"tern: {ex.Message}");
+    return 1;
+}
+catch (IOException ex) when (ex.Message.Contains("bind", StringComparison.OrdinalIgnoreCase))
+{
+    Console.Error.WriteLine($"tern: {ex.Message}");
+    return 1;
+}

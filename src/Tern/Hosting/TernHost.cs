@@ -1,0 +1,120 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tern.Accounts;
+using Tern.Configuration;
+using Tern.Delivery;
+using Tern.Imap.Server;
+using Tern.Net;
+using Tern.Pop3.Server;
+using Tern.Queue;
+using Tern.Smtp.Server;
+using Tern.Store;
+
+namespace Tern.Hosting;
+
+/// <summary>Builds the one process that serves every protocol: Kestrel for every listener, the shared services,
+/// the queue and delivery workers.</summary>
+public static class TernHost
+{
+    /// <summary>Registers the domain services (accounts, store, queue, delivery) shared by the server and the CLI.</summary>
+    public static IServiceCollection AddTernCore(this IServiceCollection services, TernOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddTernAccounts(options);
+        services.AddTernStore(options);
+        services.AddTernQueue(options);
+        return services;
+    }
+
+    public static WebApplication Build(
+        TernOptions options, IConfiguration configuration,
+        Action<ILoggingBuilder>? configureLogging = null, Action<IServiceCollection>? configureServices = null)
+    {
+        PrepareDataDirectory(options);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = options.FullDataDirectory,
+        });
+        builder.Host.UseSystemd();
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds));
+
+        builder.Logging.ClearProviders();
+        if (configureLogging is null)
+        {
+            builder.Logging.AddSimpleConsole(c =>
+            {
+                c.SingleLine = true;
+                c.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+                c.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            configureLogging(builder.Logging);
+        }
+        builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(options.Log.Level, ignoreCase: true));
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+
+        builder.Services.AddTernCore(options);
+        builder.Services.AddSingleton<TlsCertificateProvider>();
+        builder.Services.AddSingleton<ITlsServerOptionsProvider>(sp => sp.GetRequiredService<TlsCertificateProvider>());
+        builder.Services.AddSingleton<ConnectionLimiter>();
+        builder.Services.AddSingleton<MailConnectionHandler>();
+        builder.Services.AddSingleton<ListenerRegistry>();
+        builder.Services.AddTernDelivery(options);
+        builder.Services.AddTernSmtp(options);
+        builder.Services.AddTernPop3(options);
+        builder.Services.AddTernImap(options);
+        configureServices?.Invoke(builder.Services);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var services = kestrel.ApplicationServices;
+            var tls = services.GetRequiredService<TlsCertificateProvider>();
+            tls.GetCertificate(); // fail at start, naming the file, rather than at the first handshake
+            ListenerBinder.Bind(
+                kestrel, services.GetServices<IMailProtocol>(), options, configuration,
+                services.GetRequiredService<MailConnectionHandler>(), tls,
+                services.GetRequiredService<ListenerRegistry>(),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger("Tern.Net"));
+            if (options.Http.Enabled)
+            {
+                foreach (var address in options.Http.Listen)
+                    kestrel.Listen(ListenerBinder.ParseEndPoint(address, "Http:Listen"));
+            }
+        });
+
+        var app = builder.Build();
+        if (options.Http.Enabled)
+            app.MapGet("/healthz", () => "ok");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tern.Net");
+            foreach (var listener in app.Services.GetRequiredService<ListenerRegistry>().Listeners)
+                NetLog.Listening(logger, listener.Role, listener.EndPoint.ToString(), listener.ImplicitTls ? " (implicit TLS)" : "");
+        });
+        return app;
+    }
+
+    /// <summary>Creates the data folder and proves it is writable, so the failure is one clear line at start.</summary>
+    public static void PrepareDataDirectory(TernOptions options)
+    {
+        var dir = options.FullDataDirectory;
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, $".write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException([new ConfigProblem("DataDirectory", $"{dir} is not writable: {ex.Message}")]);
+        }
+    }
+}

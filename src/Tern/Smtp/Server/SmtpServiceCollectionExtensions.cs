@@ -1,0 +1,13 @@
+using Microsoft.Extensions.DependencyInjection;
+using Tern.Configuration;
+
+namespace Tern.Smtp.Server;
+
+public static class SmtpServiceCollectionExtensions
+{
+    /// <summary>Registers the Smtp server as an <c>IMailProtocol</c>.</summary>
+    public static IServiceCollection AddTernSmtp(this IServiceCollection services, TernOptions options)
+    {
+        return services;
+    }
+}
