@@ -124,6 +124,9 @@ public sealed partial class SqliteAccountStore
     static string NormalizeAliasSource(string source, out string domain)
     {
         var text = (source ?? "").Trim();
+        // "*@domain" is accepted too: on a command line a leading '@' names a response file.
+        if (text.StartsWith("*@", StringComparison.Ordinal))
+            text = text[1..];
         if (text.StartsWith('@'))
         {
             domain = AccountAddress.NormalizeDomain(text[1..]);
