@@ -18,6 +18,7 @@ public sealed class PasswordHasher
     public const int MaxIterations = 10_000_000;
 
     readonly int iterations;
+    long computations;
 
     public PasswordHasher(TernOptions options)
     {
@@ -28,6 +29,9 @@ public sealed class PasswordHasher
     }
 
     public int Iterations => iterations;
+
+    /// <summary>PBKDF2 computations so far: lets a test prove that an unknown user costs one, as a known one does.</summary>
+    internal long Computations => Interlocked.Read(ref computations);
 
     /// <summary>A well-formed hash with the configured cost that no password matches; verified for unknown users
     /// so that they take as long as a wrong password.</summary>
@@ -79,12 +83,15 @@ public sealed class PasswordHasher
         {
             return false;
         }
-        return salt.Length >= 8 && hash.Length is >= 32 and <= 128;
+        return salt.Length > 0 && hash.Length is >= 32 and <= 128;
     }
 
     static string Format(int iterations, byte[] salt, byte[] hash) =>
         $"${Scheme}$i={iterations.ToString(CultureInfo.InvariantCulture)}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}";
 
-    static byte[] Derive(string password, byte[] salt, int iterations, int length) =>
-        Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA512, length);
+    byte[] Derive(string password, byte[] salt, int iterations, int length)
+    {
+        Interlocked.Increment(ref computations);
+        return Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA512, length);
+    }
 }
