@@ -139,7 +139,7 @@ public sealed class AuthenticatorTests : IDisposable
         await authenticator.AuthenticateAsync("alice@example.com", "Hunter2-wrong", Client);
         await authenticator.AuthenticateAsync("alice@example.com", "right-password", Client);
 
-        Assert.Contains(log.Lines, l => l.Contains("[1100]", StringComparison.Ordinal)
+        Assert.Contains(log.Lines, l => l.Contains("[2000]", StringComparison.Ordinal)
             && l.Contains("alice@example.com", StringComparison.Ordinal) && l.Contains("192.0.2.20", StringComparison.Ordinal));
         Assert.DoesNotContain(log.Lines, l => l.Contains("Hunter2", StringComparison.Ordinal) || l.Contains("right-password", StringComparison.Ordinal));
     }

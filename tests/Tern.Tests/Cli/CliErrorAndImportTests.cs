@@ -2,7 +2,7 @@ namespace Tern.Tests.Cli;
 
 public sealed class CliErrorAndImportTests : IDisposable
 {
-    readonly TernProcess tern = new();
+    readonly CliSandbox tern = new();
 
     static void AssertNoStackTrace(TernRun run)
     {

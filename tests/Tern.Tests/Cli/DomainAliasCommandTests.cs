@@ -2,7 +2,7 @@ namespace Tern.Tests.Cli;
 
 public sealed class DomainAliasCommandTests : IDisposable
 {
-    readonly TernProcess tern = new();
+    readonly CliSandbox tern = new();
 
     static void AssertOk(TernRun run)
     {

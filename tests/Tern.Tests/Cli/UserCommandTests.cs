@@ -5,7 +5,7 @@ namespace Tern.Tests.Cli;
 
 public sealed class UserCommandTests : IDisposable
 {
-    readonly TernProcess tern = new();
+    readonly CliSandbox tern = new();
 
     /// <summary>A store on the same data folder, as the running server would have it.</summary>
     SqliteAccountStore OpenStore()
