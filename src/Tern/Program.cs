@@ -24,8 +24,7 @@ try
     if (parse.Errors.Count > 0)
     {
         foreach (var error in parse.Errors)
-            Console.Error.WriteLine($"tern: {error.Message}");
-        Console.Error.WriteLine("tern: see 'tern --help'");
+            Console.Error.WriteLine($"tern: {error.Message} (see --help)");
         return 2;
     }
     // Errors are handled below, as one line each; System.CommandLine's own handler would print a stack trace.
