@@ -14,9 +14,10 @@ static class SmtpFixture
     public const string Password = "secret-password";
 
     /// <param name="delivery">False leaves the local delivery agent out, so tests can read what was queued.</param>
-    public static async Task<TernTestServer> StartAsync(Dictionary<string, string?>? settings = null, bool delivery = false)
+    /// <param name="dataDirectory">Reuse a data folder (restart tests); the caller deletes it.</param>
+    public static async Task<TernTestServer> StartAsync(Dictionary<string, string?>? settings = null, bool delivery = false, string? dataDirectory = null)
     {
-        var server = await TernTestServer.StartAsync(settings, configureServices: services =>
+        var server = await TernTestServer.StartAsync(settings, dataDirectory, configureServices: services =>
         {
             if (!delivery)
             {
@@ -26,9 +27,12 @@ static class SmtpFixture
                     services.Remove(agent);
             }
         });
-        await server.AddUserAsync("alice@example.com", Password);
-        await server.AddUserAsync("bob@example.com", Password);
-        await server.Accounts.AddAliasAsync("team@example.com", ["alice@example.com", "bob@example.com"]);
+        if (await server.Accounts.FindUserAsync("alice@example.com") is null)
+        {
+            await server.AddUserAsync("alice@example.com", Password);
+            await server.AddUserAsync("bob@example.com", Password);
+            await server.Accounts.AddAliasAsync("team@example.com", ["alice@example.com", "bob@example.com"]);
+        }
         return server;
     }
 
