@@ -71,11 +71,11 @@ public sealed class Pop3MailKitTests(Pop3ServerFixture fixture) : IClassFixture<
         using var client = await ConnectAsync(fixture.Server.Pop3Port, SecureSocketOptions.StartTls);
         Assert.True(client.IsSecure);
         Assert.Contains("PLAIN", client.AuthenticationMechanisms);
-        Assert.False(client.Capabilities.HasFlag(Pop3Capabilities.StartTLS));
         await client.AuthenticateAsync(user.Address, Pop3Test.Password);
         Assert.Equal("over tls", (await client.GetMessageAsync(0)).Subject);
         await client.DisconnectAsync(quit: true);
-        Assert.Contains(fixture.Server.Log.Lines, l => l.Contains("C: AUTH PLAIN ***", StringComparison.Ordinal) || l.Contains("C: AUTH LOGIN", StringComparison.Ordinal));
+        Assert.Contains(fixture.Server.Log.Lines, l => l.Contains("C: AUTH PLAIN", StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.Server.Log.Lines, l => l.Contains(Pop3Test.Password, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class Pop3MailKitTests(Pop3ServerFixture fixture) : IClassFixture<
         Assert.False(client.Capabilities.HasFlag(Pop3Capabilities.StartTLS));
         await client.AuthenticateAsync(user.Address, Pop3Test.Password);
         var message = await client.GetMessageAsync(0);
-        Assert.Equal(body, message.TextBody);
+        Assert.Equal(body.ReplaceLineEndings("\n"), message.TextBody!.ReplaceLineEndings("\n"));
         await client.DisconnectAsync(quit: true);
     }
 
@@ -101,8 +101,8 @@ public sealed class Pop3MailKitTests(Pop3ServerFixture fixture) : IClassFixture<
         await first.AuthenticateAsync(user.Address, Pop3Test.Password);
         using var second = await ConnectAsync(fixture.Server.Pop3Port, SecureSocketOptions.None);
         second.AuthenticationMechanisms.Clear();
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => second.AuthenticateAsync(user.Address, Pop3Test.Password));
-        Assert.Contains("locked", error.Message, StringComparison.OrdinalIgnoreCase);
+        await Assert.ThrowsAsync<AuthenticationException>(() => second.AuthenticateAsync(user.Address, Pop3Test.Password));
+        Assert.Contains(fixture.Server.Log.Lines, l => l.Contains("S: -ERR [IN-USE]", StringComparison.Ordinal));
         await first.DisconnectAsync(quit: true);
     }
 }

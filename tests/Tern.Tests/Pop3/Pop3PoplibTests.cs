@@ -44,7 +44,7 @@ public sealed class Pop3PoplibTests(Pop3ServerFixture fixture) : IClassFixture<P
             p.retr(1)
             out["retr_deleted"] = "no error"
         except poplib.error_proto as e:
-            out["retr_deleted"] = str(e)
+            out["retr_deleted"] = e.args[0].decode()
         out["quit"] = p.quit().decode()
         print(json.dumps(out))
         """;

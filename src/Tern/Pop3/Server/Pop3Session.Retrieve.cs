@@ -18,9 +18,7 @@ sealed partial class Pop3Session
         int number = ParseMessageNumber(args[0]);
         var drop = Maildrop;
         var message = drop.Get(number);
-        bool sent = await SendMessageAsync(message, null, Pop3Reply.Ok($"{message.Size} octets"), cancellationToken);
-        if (sent && drop.ClaimSeen(number))
-            await MarkSeenAsync(message.Uid, cancellationToken);
+        await SendMessageAsync(message, null, Pop3Reply.Ok($"{message.Size} octets"), number, cancellationToken);
     }
 
     internal async Task TopAsync(Pop3Command command, CancellationToken cancellationToken)
@@ -33,12 +31,14 @@ sealed partial class Pop3Session
             throw new Pop3CommandException($"invalid number of lines '{Truncate(args[1])}'");
         var message = Maildrop.Get(number);
         // TOP does not set \Seen: clients use it to preview headers (as Dovecot does).
-        await SendMessageAsync(message, lines, Pop3Reply.Ok("top of message follows"), cancellationToken);
+        await SendMessageAsync(message, lines, Pop3Reply.Ok("top of message follows"), null, cancellationToken);
     }
 
     /// <summary>Opens the message before the +OK, so a store failure is still a clean -ERR; once the response has
-    /// started, a read failure can only close the connection. False when the connection was closed.</summary>
-    async Task<bool> SendMessageAsync(MessageInfo message, long? bodyLines, string statusLine, CancellationToken cancellationToken)
+    /// started, a read failure can only close the connection.</summary>
+    /// <param name="markSeen">For RETR, the message number to set \Seen on once the whole message is written and
+    /// before the terminating line, so that a client that has the message can count on the flag being stored.</param>
+    async Task SendMessageAsync(MessageInfo message, long? bodyLines, string statusLine, int? markSeen, CancellationToken cancellationToken)
     {
         var drop = Maildrop;
         Stream stream;
@@ -69,7 +69,7 @@ sealed partial class Pop3Session
                         Pop3Log.MessageReadFailed(connection.Logger, ex, connection.Id, message.Uid);
                         closing = true;
                         connection.Abort();
-                        return false;
+                        return;
                     }
                     if (read == 0)
                         break;
@@ -84,8 +84,9 @@ sealed partial class Pop3Session
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+            if (markSeen is { } number && drop.ClaimSeen(number))
+                await MarkSeenAsync(message.Uid, cancellationToken);
             await EndMultiLineAsync(cancellationToken);
-            return true;
         }
     }
 
