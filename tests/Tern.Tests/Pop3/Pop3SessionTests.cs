@@ -102,14 +102,32 @@ public sealed class Pop3SessionTests(Pop3ServerFixture fixture) : IClassFixture<
         var user = await Pop3Test.NewUserAsync(fixture.Server);
         await Pop3Test.AppendAsync(fixture.Server, user, Pop3Test.Message("a"));
         await Pop3Test.AppendAsync(fixture.Server, user, Pop3Test.Message("b"));
-        await using var client = await Pop3Test.LoginAsync(Port, user);
-        await client.CommandAsync("TOP 1 0");
-        await client.ReadMultiLineAsync();
-        await client.CommandAsync("RETR 2");
-        await client.ReadMultiLineAsync();
+        await using (var client = await Pop3Test.LoginAsync(Port, user))
+        {
+            await client.CommandAsync("TOP 1 0");
+            await client.ReadMultiLineAsync();
+            await client.CommandAsync("RETR 2");
+            await client.ReadMultiLineAsync();
+            Assert.StartsWith("+OK", await client.CommandAsync("QUIT"), StringComparison.Ordinal);
+        }
         var inbox = await Pop3Test.InboxAsync(fixture.Server, user);
         Assert.Equal(MessageFlags.None, inbox[0].Flags & MessageFlags.Seen);
         Assert.Equal(MessageFlags.Seen, inbox[1].Flags & MessageFlags.Seen);
+    }
+
+    [Fact]
+    public async Task Retrieved_messages_are_seen_even_when_the_client_drops_without_quit()
+    {
+        var user = await Pop3Test.NewUserAsync(fixture.Server);
+        await Pop3Test.AppendAsync(fixture.Server, user, Pop3Test.Message("a"));
+        await using (var client = await Pop3Test.LoginAsync(Port, user))
+        {
+            await client.CommandAsync("RETR 1");
+            await client.ReadMultiLineAsync();
+        }
+        await using var again = await LoginWhenUnlockedAsync(user);
+        var inbox = await Pop3Test.InboxAsync(fixture.Server, user);
+        Assert.Equal(MessageFlags.Seen, inbox[0].Flags & MessageFlags.Seen);
     }
 
     [Fact]

@@ -24,8 +24,8 @@ static partial class Pop3Log
     [LoggerMessage(3005, LogLevel.Error, "{ConnectionId} {Command} failed in the store")]
     public static partial void StoreFault(ILogger logger, Exception exception, string connectionId, string command);
 
-    [LoggerMessage(3006, LogLevel.Warning, "{ConnectionId} could not mark UID {Uid} as seen after RETR")]
-    public static partial void SeenFailed(ILogger logger, Exception exception, string connectionId, long uid);
+    [LoggerMessage(3006, LogLevel.Warning, "{ConnectionId} could not mark retrieved messages as seen")]
+    public static partial void SeenFailed(ILogger logger, Exception exception, string connectionId);
 
     [LoggerMessage(3007, LogLevel.Error, "{ConnectionId} reading UID {Uid} failed after the response started; closing the connection")]
     public static partial void MessageReadFailed(ILogger logger, Exception exception, string connectionId, long uid);

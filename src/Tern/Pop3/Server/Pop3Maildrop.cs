@@ -107,13 +107,30 @@ sealed class Pop3Maildrop : IAsyncDisposable
         deletedOctets = 0;
     }
 
-    /// <summary>True the first time a message is retrieved while it is not yet \Seen.</summary>
-    public bool ClaimSeen(int number)
+    readonly List<long> pendingSeen = [];
+
+    /// <summary>Messages retrieved but not yet stored as \Seen.</summary>
+    public int PendingSeenCount => pendingSeen.Count;
+
+    /// <summary>Notes that a message was retrieved; it is stored as \Seen by <see cref="FlushSeenAsync"/>.</summary>
+    public void MarkRetrieved(int number)
     {
         if (seen[number - 1])
-            return false;
+            return;
         seen[number - 1] = true;
-        return true;
+        pendingSeen.Add(messages[number - 1].Uid);
+    }
+
+    /// <summary>Stores \Seen on every message retrieved since the last flush, in one index transaction.</summary>
+    public async Task FlushSeenAsync(CancellationToken cancellationToken)
+    {
+        if (pendingSeen.Count == 0)
+            return;
+        pendingSeen.Sort();
+        var set = UidSet.FromSorted(pendingSeen);
+        pendingSeen.Clear();
+        await Account.StoreFlagsAsync(Mailbox.Id, set, new FlagChange(FlagOperation.Add, MessageFlags.Seen, []), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>RFC 1939 6: the UPDATE state removes exactly the messages this session marked, by UID, and nothing

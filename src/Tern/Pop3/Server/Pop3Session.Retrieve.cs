@@ -10,6 +10,9 @@ sealed partial class Pop3Session
 {
     const int ChunkSize = 64 * 1024;
 
+    /// <summary>Retrieved messages are stored as \Seen in batches of this many, and at the end of the session.</summary>
+    const int SeenBatch = 100;
+
     internal async Task RetrAsync(Pop3Command command, CancellationToken cancellationToken)
     {
         var args = command.SplitArguments();
@@ -18,7 +21,12 @@ sealed partial class Pop3Session
         int number = ParseMessageNumber(args[0]);
         var drop = Maildrop;
         var message = drop.Get(number);
-        await SendMessageAsync(message, null, Pop3Reply.Ok($"{message.Size} octets"), number, cancellationToken);
+        if (await SendMessageAsync(message, null, Pop3Reply.Ok($"{message.Size} octets"), cancellationToken))
+        {
+            drop.MarkRetrieved(number);
+            if (drop.PendingSeenCount >= SeenBatch)
+                await FlushSeenAsync(cancellationToken);
+        }
     }
 
     internal async Task TopAsync(Pop3Command command, CancellationToken cancellationToken)
@@ -31,14 +39,12 @@ sealed partial class Pop3Session
             throw new Pop3CommandException($"invalid number of lines '{Truncate(args[1])}'");
         var message = Maildrop.Get(number);
         // TOP does not set \Seen: clients use it to preview headers (as Dovecot does).
-        await SendMessageAsync(message, lines, Pop3Reply.Ok("top of message follows"), null, cancellationToken);
+        await SendMessageAsync(message, lines, Pop3Reply.Ok("top of message follows"), cancellationToken);
     }
 
     /// <summary>Opens the message before the +OK, so a store failure is still a clean -ERR; once the response has
-    /// started, a read failure can only close the connection.</summary>
-    /// <param name="markSeen">For RETR, the message number to set \Seen on once the whole message is written and
-    /// before the terminating line, so that a client that has the message can count on the flag being stored.</param>
-    async Task SendMessageAsync(MessageInfo message, long? bodyLines, string statusLine, int? markSeen, CancellationToken cancellationToken)
+    /// started, a read failure can only close the connection. False when the connection was closed.</summary>
+    async Task<bool> SendMessageAsync(MessageInfo message, long? bodyLines, string statusLine, CancellationToken cancellationToken)
     {
         var drop = Maildrop;
         Stream stream;
@@ -69,7 +75,7 @@ sealed partial class Pop3Session
                         Pop3Log.MessageReadFailed(connection.Logger, ex, connection.Id, message.Uid);
                         closing = true;
                         connection.Abort();
-                        return;
+                        return false;
                     }
                     if (read == 0)
                         break;
@@ -84,25 +90,25 @@ sealed partial class Pop3Session
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-            if (markSeen is { } number && drop.ClaimSeen(number))
-                await MarkSeenAsync(message.Uid, cancellationToken);
             await EndMultiLineAsync(cancellationToken);
+            return true;
         }
     }
 
-    /// <summary>RETR sets \Seen for IMAP. A failure (the message was expunged by IMAP meanwhile) does not fail the
-    /// RETR that already succeeded; it is logged.</summary>
-    async Task MarkSeenAsync(long uid, CancellationToken cancellationToken)
+    /// <summary>RETR sets \Seen for IMAP. Storing the flag once per RETR would cost an index transaction per
+    /// message, so retrieved messages are flagged in batches, before QUIT's UPDATE, and when the session ends in any
+    /// other way (a retrieved message stays retrieved even if the client vanished afterwards). A failure (say, IMAP
+    /// expunged the message meanwhile) does not fail the RETR that already succeeded; it is logged.</summary>
+    async Task FlushSeenAsync(CancellationToken cancellationToken)
     {
         var drop = Maildrop;
         try
         {
-            await drop.Account.StoreFlagsAsync(
-                drop.Mailbox.Id, UidSet.Of(uid), new FlagChange(FlagOperation.Add, MessageFlags.Seen, []), cancellationToken);
+            await drop.FlushSeenAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is MailStoreException || IsServerSideFault(ex))
         {
-            Pop3Log.SeenFailed(connection.Logger, ex, connection.Id, uid);
+            Pop3Log.SeenFailed(connection.Logger, ex, connection.Id);
         }
     }
 }

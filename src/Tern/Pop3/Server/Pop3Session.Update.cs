@@ -43,6 +43,7 @@ sealed partial class Pop3Session
         }
         state = Pop3State.Update;
         var drop = Maildrop;
+        await FlushSeenAsync(CancellationToken.None);
         try
         {
             // Not cancelled by the connection closing: a client that sends QUIT and hangs up at once has still

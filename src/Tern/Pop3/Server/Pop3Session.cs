@@ -54,7 +54,10 @@ sealed partial class Pop3Session(MailConnection connection, TernOptions options,
             {
                 // RFC 1939 6: a session that ends other than by QUIT never enters UPDATE: nothing is deleted.
                 if (state == Pop3State.Transaction)
+                {
                     Pop3Log.DroppedWithoutUpdate(connection.Logger, connection.Id, userAddress ?? "");
+                    await FlushSeenAsync(CancellationToken.None);
+                }
                 await maildrop.DisposeAsync();
             }
         }
