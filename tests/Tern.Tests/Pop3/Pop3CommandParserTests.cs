@@ -117,3 +117,26 @@ public sealed class Pop3CommandParserTests
         Assert.Equal(logged, Parse(line).ToRedactedString());
     }
 }
+
+public sealed class Pop3CommandParserFuzzTests
+{
+    [Fact]
+    public void Random_bytes_never_throw_and_parse_to_an_upper_case_keyword()
+    {
+        var random = new Random(2449);
+        for (int round = 0; round < 5000; round++)
+        {
+            var line = new byte[random.Next(0, 40)];
+            random.NextBytes(line);
+            if (round % 2 == 0)
+                "RETR "u8[..Math.Min(5, line.Length)].CopyTo(line);
+            if (Pop3CommandParser.TryParse(line, out var command, out _))
+            {
+                Assert.Equal(command.Keyword.ToUpperInvariant(), command.Keyword);
+                Assert.All(command.Keyword, c => Assert.True(char.IsAsciiLetterUpper(c)));
+                _ = command.SplitArguments();
+                _ = command.ToRedactedString();
+            }
+        }
+    }
+}

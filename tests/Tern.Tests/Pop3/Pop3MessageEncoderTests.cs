@@ -108,3 +108,46 @@ public sealed class Pop3MessageEncoderTests
         Assert.Equal("A: b\r\n\r\n", Encoding.ASCII.GetString(output.WrittenSpan));
     }
 }
+
+public sealed class Pop3MessageEncoderFuzzTests
+{
+    [Fact]
+    public void Random_messages_in_random_chunks_round_trip_through_unstuffing()
+    {
+        var random = new Random(1939);
+        byte[] alphabet = "..\r\n\r\n\nab c"u8.ToArray();
+        for (int round = 0; round < 500; round++)
+        {
+            var message = new byte[random.Next(0, 200)];
+            for (int i = 0; i < message.Length; i++)
+                message[i] = alphabet[random.Next(alphabet.Length)];
+
+            var whole = new ArrayBufferWriter<byte>();
+            var encoder = new Pop3MessageEncoder();
+            encoder.Encode(message, whole);
+            encoder.Complete(whole);
+
+            var pieces = new ArrayBufferWriter<byte>();
+            var chunked = new Pop3MessageEncoder();
+            for (int i = 0; i < message.Length;)
+            {
+                int n = Math.Min(random.Next(1, 9), message.Length - i);
+                chunked.Encode(message.AsSpan(i, n), pieces);
+                i += n;
+            }
+            chunked.Complete(pieces);
+            Assert.Equal(whole.WrittenSpan.ToArray(), pieces.WrittenSpan.ToArray());
+
+            // Every line of the output ends with CRLF and no line is a lone "." (it would end the response).
+            var text = Encoding.Latin1.GetString(whole.WrittenSpan);
+            Assert.True(text.Length == 0 || text.EndsWith("\r\n", StringComparison.Ordinal));
+            var lines = text.Split("\r\n");
+            Assert.DoesNotContain(".", lines[..^1]);
+            Assert.DoesNotContain('\n', string.Concat(lines));
+
+            // Removing the stuffing gives the message with its line ends made CRLF (and a final CRLF).
+            var unstuffed = string.Concat(lines[..^1].Select(l => (l.StartsWith('.') ? l[1..] : l) + "\r\n"));
+            Assert.Equal(unstuffed.Length, encoder.MessageOctets);
+        }
+    }
+}

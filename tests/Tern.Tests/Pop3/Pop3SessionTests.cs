@@ -97,6 +97,17 @@ public sealed class Pop3SessionTests(Pop3ServerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Message_without_a_final_line_end_still_ends_with_crlf_dot_crlf()
+    {
+        var user = await Pop3Test.NewUserAsync(fixture.Server);
+        await Pop3Test.AppendAsync(fixture.Server, user, Pop3Test.Message("no final newline", "last line"));
+        await using var client = await Pop3Test.LoginAsync(Port, user);
+        Assert.StartsWith("+OK", await client.CommandAsync("RETR 1"), StringComparison.Ordinal);
+        Assert.Equal("last line", (await client.ReadMultiLineAsync())[^1]);
+        Assert.Equal("+OK", await client.CommandAsync("NOOP"));
+    }
+
+    [Fact]
     public async Task Retr_marks_the_message_seen_and_top_does_not()
     {
         var user = await Pop3Test.NewUserAsync(fixture.Server);

@@ -52,13 +52,19 @@ sealed partial class Pop3Session(MailConnection connection, TernOptions options,
         {
             if (maildrop is not null)
             {
-                // RFC 1939 6: a session that ends other than by QUIT never enters UPDATE: nothing is deleted.
-                if (state == Pop3State.Transaction)
+                try
                 {
-                    Pop3Log.DroppedWithoutUpdate(connection.Logger, connection.Id, userAddress ?? "");
-                    await FlushSeenAsync(CancellationToken.None);
+                    // RFC 1939 6: a session that ends other than by QUIT never enters UPDATE: nothing is deleted.
+                    if (state == Pop3State.Transaction)
+                    {
+                        Pop3Log.DroppedWithoutUpdate(connection.Logger, connection.Id, userAddress ?? "");
+                        await FlushSeenAsync(CancellationToken.None);
+                    }
                 }
-                await maildrop.DisposeAsync();
+                finally
+                {
+                    await maildrop.DisposeAsync();
+                }
             }
         }
     }
