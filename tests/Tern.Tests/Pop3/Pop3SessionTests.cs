@@ -202,6 +202,24 @@ public sealed class Pop3SessionTests(Pop3ServerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Messages_appended_during_a_session_show_up_in_the_next_session()
+    {
+        var user = await Pop3Test.NewUserAsync(fixture.Server);
+        var first = await Pop3Test.AppendAsync(fixture.Server, user, Pop3Test.Message("before"));
+        await using (var client = await Pop3Test.LoginAsync(Port, user))
+        {
+            var appended = await Pop3Test.AppendAsync(fixture.Server, user, Pop3Test.Message("appended by IMAP"));
+            Assert.Equal($"+OK 1 {first.Size}", await client.CommandAsync("STAT"));
+            Assert.Equal("-ERR no such message, only 1 messages in maildrop", await client.CommandAsync("RETR 2"));
+            Assert.StartsWith("+OK", await client.CommandAsync("QUIT"), StringComparison.Ordinal);
+        }
+        await using var next = await Pop3Test.LoginAsync(Port, user);
+        Assert.StartsWith("+OK 2 ", await next.CommandAsync("STAT"), StringComparison.Ordinal);
+        Assert.StartsWith("+OK", await next.CommandAsync("RETR 2"), StringComparison.Ordinal);
+        Assert.Contains("Subject: appended by IMAP", await next.ReadMultiLineAsync());
+    }
+
+    [Fact]
     public async Task Deletions_at_quit_remove_only_the_marked_uids()
     {
         var user = await Pop3Test.NewUserAsync(fixture.Server);
