@@ -122,6 +122,19 @@ public sealed class ImapArgumentReader(RawCommand command, int maxNestingDepth =
 
     public string AString() => Utf8(AStringBytes());
 
+    /// <summary>list-mailbox = 1*list-char / string (RFC 9051 9): an astring that may hold "%" and "*".</summary>
+    public string ListMailbox()
+    {
+        if (PeekIs('"') || PeekLiteral())
+            return String();
+        int start = Position;
+        while (!AtEnd && ImapChars.IsListChar(text[Position]))
+            Position++;
+        if (Position == start)
+            throw new ImapParseException("Expected a mailbox pattern");
+        return Encoding.ASCII.GetString(text, start, Position - start);
+    }
+
     /// <summary>string = quoted / literal.</summary>
     public byte[] StringBytes()
     {

@@ -22,7 +22,7 @@ public enum FrameStatus
 /// <param name="TagHint">For <see cref="FrameStatus.LineTooLong"/> and refused literals: the tag, if one was readable.</param>
 public readonly record struct FrameResult(
     FrameStatus Status, RawCommand? Command = null, long LiteralSize = 0, bool NonSynchronizing = false,
-    ReadOnlySequence<byte> Data = default, string? TagHint = null);
+    ReadOnlySequence<byte> Data = default, string? TagHint = null, bool Binary = false);
 
 /// <summary>Splits the client's octet stream into commands (RFC 9051 2.2.1, 4.3): command text up to CRLF, where a line
 /// that ends in a literal announcement continues after the literal's octets. Resumable at any octet boundary.</summary>
@@ -96,7 +96,7 @@ public sealed class ImapCommandFramer(int maxLineLength, int maxLiterals = 1000)
                         announcedSize = size;
                         literalBinary = binary;
                         return new FrameResult(FrameStatus.LiteralAnnounced, LiteralSize: size, NonSynchronizing: nonSync,
-                            TagHint: TagOf(text, default));
+                            TagHint: TagOf(text, default), Binary: binary);
                     }
                     var command = new RawCommand([.. text], [.. literals]);
                     text.Clear();
