@@ -75,7 +75,9 @@ static class ImapTestMail
     public static byte[] Bytes(MimeMessage message)
     {
         using var ms = new MemoryStream();
-        message.WriteTo(FormatOptions.Default.Clone() is var f ? f : FormatOptions.Default, ms);
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos; // as MailKit sends it with APPEND
+        message.WriteTo(format, ms);
         return ms.ToArray();
     }
 }

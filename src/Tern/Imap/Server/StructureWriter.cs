@@ -108,7 +108,8 @@ public static class StructureWriter
         for (int i = 0; i < parameters.Count; i++)
         {
             if (i > 0) w.Space();
-            w.String(parameters[i].Key).Space().String(parameters[i].Value);
+            // Defensive: a damaged index entry must not end the session.
+            w.String(parameters[i].Key ?? "").Space().String(parameters[i].Value ?? "");
         }
         w.Raw(')');
     }

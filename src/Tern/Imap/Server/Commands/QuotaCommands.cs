@@ -12,8 +12,17 @@ static class QuotaCommands
         args.ExpectEnd();
         if (await session.Account!.GetMailboxAsync(name, cancellationToken).ConfigureAwait(false) is null)
             return ImapResult.No("No such mailbox", "NONEXISTENT");
+        var quota = await session.Account.GetQuotaAsync(cancellationToken).ConfigureAwait(false);
+        if (quota.StorageLimitBytes is null && quota.MessageLimit is null)
+        {
+            // No limits: no quota root (RFC 9208 4.3.2 allows a mailbox without roots), as Dovecot answers.
+            session.Writer.Raw("* QUOTAROOT ").Mailbox(name).Crlf();
+            await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return ImapResult.Ok("GETQUOTAROOT completed");
+        }
         session.Writer.Raw("* QUOTAROOT ").Mailbox(name).Raw(" \"\"").Crlf();
-        await WriteQuotaAsync(session, cancellationToken).ConfigureAwait(false);
+        WriteQuota(session, quota);
+        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok("GETQUOTAROOT completed");
     }
 
@@ -23,18 +32,19 @@ static class QuotaCommands
         args.Space();
         var root = args.AString();
         args.ExpectEnd();
-        if (root.Length != 0)
+        var quota = await session.Account!.GetQuotaAsync(cancellationToken).ConfigureAwait(false);
+        if (root.Length != 0 || (quota.StorageLimitBytes is null && quota.MessageLimit is null))
             return ImapResult.No("No such quota root", "NONEXISTENT");
-        await WriteQuotaAsync(session, cancellationToken).ConfigureAwait(false);
+        WriteQuota(session, quota);
+        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok("GETQUOTA completed");
     }
 
     public static Task<ImapResult> SetQuotaAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken) =>
         Task.FromResult(ImapResult.No("Quotas are set by the administrator", "NOPERM"));
 
-    static async Task WriteQuotaAsync(ImapSession session, CancellationToken cancellationToken)
+    static void WriteQuota(ImapSession session, Store.QuotaInfo quota)
     {
-        var quota = await session.Account!.GetQuotaAsync(cancellationToken).ConfigureAwait(false);
         var resources = new List<string>();
         if (quota.StorageLimitBytes is { } storage)
             resources.Add($"STORAGE {(quota.StorageUsedBytes + 1023) / 1024} {storage / 1024}");
@@ -42,6 +52,5 @@ static class QuotaCommands
             resources.Add($"MESSAGE {quota.MessageCount} {messages}");
         var line = $"* QUOTA \"\" ({string.Join(' ', resources)})";
         session.WriteBuffered(line);
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }
