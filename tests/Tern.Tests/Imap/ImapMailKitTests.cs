@@ -39,7 +39,7 @@ public sealed class ImapMailKitTests
         Assert.Equal("text/plain", s.Body.ContentType.MimeType);
 
         var fetched = await inbox.GetMessageAsync(uid.Value);
-        Assert.Equal("Hello there.\r\nSecond line.", ((TextPart)fetched.Body).Text.TrimEnd());
+        Assert.Equal("Hello there.\nSecond line.", ((TextPart)fetched.Body).Text.ReplaceLineEndings("\n").TrimEnd());
         // A non-PEEK body fetch sets \Seen (RFC 9051 6.4.5).
         var flags = await inbox.FetchAsync([uid.Value], new FetchRequest(MessageSummaryItems.Flags));
         Assert.True(flags[0].Flags!.Value.HasFlag(MessageFlags.Seen));
