@@ -56,7 +56,7 @@ public sealed class ImapAuthenticatedDialogTests
         await c.CommandAsync("EXAMINE INBOX");
         var f = await c.CommandAsync("FETCH 1 (RFC822.SIZE BODY.PEEK[TEXT]<1000000.20>)");
         Assert.Equal($"* 1 FETCH (RFC822.SIZE {message.Length} BODY[TEXT]<1000000> {{20}}", f.Untagged[0]);
-        Assert.Equal(body.Substring(1_000_000, 20).TrimEnd('\r', '\n'), f.Untagged[1].TrimEnd());
+        Assert.Equal(body.Substring(1_000_000, 20) + ")", f.Untagged[1]);
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class ImapAuthenticatedDialogTests
         await c.ReadUntilTaggedAsync("a1");
         await c.CommandAsync("SELECT INBOX");
         var r = await c.CommandAsync("FETCH 1 (BODY.PEEK[HEADER.FIELDS (subject X-EXTRA)] FLAGS)");
-        Assert.Equal("* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT X-EXTRA)] {41}", r.Untagged[0]);
+        Assert.Equal("* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT X-EXTRA)] {40}", r.Untagged[0]);
         Assert.Equal(["Subject: Hi", "X-Extra: folded", "  line", "", "FLAGS (\\Recent))"], r.Untagged.Skip(1));
         r = await c.CommandAsync("FETCH 1 (BODY.PEEK[HEADER.FIELDS.NOT (Subject X-Extra To)])");
         Assert.Equal(["From: Alice <alice@example.org>", "", ")"], r.Untagged.Skip(1));

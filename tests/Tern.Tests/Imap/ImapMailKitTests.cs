@@ -40,9 +40,9 @@ public sealed class ImapMailKitTests
 
         var fetched = await inbox.GetMessageAsync(uid.Value);
         Assert.Equal("Hello there.\nSecond line.", ((TextPart)fetched.Body).Text.ReplaceLineEndings("\n").TrimEnd());
-        // A non-PEEK body fetch sets \Seen (RFC 9051 6.4.5).
+        // MailKit fetches with BODY.PEEK, so \Seen stays unset (RFC 9051 6.4.5).
         var flags = await inbox.FetchAsync([uid.Value], new FetchRequest(MessageSummaryItems.Flags));
-        Assert.True(flags[0].Flags!.Value.HasFlag(MessageFlags.Seen));
+        Assert.False(flags[0].Flags!.Value.HasFlag(MessageFlags.Seen));
         await client.DisconnectAsync(true);
     }
 

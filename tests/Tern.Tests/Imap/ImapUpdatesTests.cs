@@ -18,14 +18,15 @@ public sealed class ImapUpdatesTests
         await a.LoginAsync(user);
         Assert.True((await a.CommandAsync("SELECT INBOX")).Ok);
 
+        // B appends without selecting INBOX, so A is the session that sees the new messages as \Recent (RFC 9051 2.3.2).
         using var b = await ImapTestMail.ConnectAsync(server, user);
-        await b.Inbox.OpenAsync(FolderAccess.ReadWrite);
         var u1 = (await b.Inbox.AppendAsync(ImapTestMail.Simple("one"), MessageFlags.None)).Value;
         var u2 = (await b.Inbox.AppendAsync(ImapTestMail.Simple("two"), MessageFlags.None)).Value;
 
         var noop = await a.CommandAsync("NOOP");
         Assert.Contains("* 2 EXISTS", noop.Untagged);
         Assert.Contains("* 2 RECENT", noop.Untagged);
+        await b.Inbox.OpenAsync(FolderAccess.ReadWrite);
 
         await b.Inbox.AddFlagsAsync(u1, MessageFlags.Flagged, true);
         noop = await a.CommandAsync("NOOP");

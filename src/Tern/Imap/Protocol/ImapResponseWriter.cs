@@ -107,7 +107,7 @@ public readonly struct ImapResponseWriter(IBufferWriter<byte> output, bool utf8A
         var wire = utf8Accepted ? name : ModifiedUtf7.Encode(name);
         if (wire.Equals("INBOX", StringComparison.OrdinalIgnoreCase))
             return Raw("INBOX");
-        return String(wire);
+        return AString(wire);
     }
 
     public static bool CanQuote(ReadOnlySpan<byte> value, bool utf8Accepted)

@@ -84,10 +84,10 @@ public sealed class SelectedMailbox(MailboxInfo info, bool readOnly)
         if (set.IsSaved)
             return SavedSearch is null ? [] : SavedSearch.Where(u => SeqOf(u) > 0).ToList();
         var result = new SortedSet<long>();
-        if (uids.Count == 0)
-            return [];
         if (byUid)
         {
+            if (uids.Count == 0)
+                return [];
             uint largest = (uint)Math.Min(MaxUid, uint.MaxValue);
             foreach (var (first, last) in set.Resolve(largest))
             {
@@ -99,9 +99,10 @@ public sealed class SelectedMailbox(MailboxInfo info, bool readOnly)
         }
         else
         {
+            // RFC 9051 9 seq-number: a number beyond the mailbox is an error ("BAD" as Dovecot answers), also when empty.
             foreach (var (first, last) in set.Resolve((uint)uids.Count))
             {
-                if (first > uids.Count)
+                if (first > uids.Count || first == 0)
                     throw new ImapParseException("Invalid message sequence number");
                 for (long s = first; s <= Math.Min(last, uids.Count); s++)
                     result.Add(uids[(int)s - 1]);
