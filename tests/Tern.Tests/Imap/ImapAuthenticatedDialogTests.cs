@@ -70,7 +70,7 @@ public sealed class ImapAuthenticatedDialogTests
         await c.CommandAsync("SELECT INBOX");
         var r = await c.CommandAsync("FETCH 1 (BODY.PEEK[HEADER.FIELDS (subject X-EXTRA)] FLAGS)");
         Assert.Equal("* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT X-EXTRA)] {40}", r.Untagged[0]);
-        Assert.Equal(["Subject: Hi", "X-Extra: folded", "  line", "", "FLAGS (\\Recent))"], r.Untagged.Skip(1));
+        Assert.Equal(["Subject: Hi", "X-Extra: folded", "  line", "", " FLAGS (\\Recent))"], r.Untagged.Skip(1));
         r = await c.CommandAsync("FETCH 1 (BODY.PEEK[HEADER.FIELDS.NOT (Subject X-Extra To)])");
         Assert.Equal(["From: Alice <alice@example.org>", "", ")"], r.Untagged.Skip(1));
         r = await c.CommandAsync("FETCH 1 BODY[1]");
@@ -126,7 +126,7 @@ public sealed class ImapAuthenticatedDialogTests
         await using var __ = c;
         Assert.True((await c.CommandAsync("CREATE \"Entw&APw-rfe\"")).Ok);
         var list = await c.CommandAsync("LIST \"\" \"Entw*\"");
-        Assert.Equal("* LIST (\\HasNoChildren) \"/\" \"Entw&APw-rfe\"", list.Untagged[0]);
+        Assert.Equal("* LIST (\\HasNoChildren) \"/\" Entw&APw-rfe", list.Untagged[0]);
         Assert.Equal("* ENABLED UTF8=ACCEPT", (await c.CommandAsync("ENABLE UTF8=ACCEPT")).Untagged[0]);
         list = await c.CommandAsync("LIST \"\" \"Entw*\"");
         Assert.Equal("* LIST (\\HasNoChildren) \"/\" \"Entwürfe\"", list.Untagged[0]);

@@ -68,7 +68,8 @@ public sealed class ResponseWriterAndUtf7Tests
     [Fact]
     public void Mailbox_names_are_encoded_unless_UTF8_is_accepted()
     {
-        Assert.Equal("\"Entw&APw-rfe\"", Write(w => w.Mailbox("Entwürfe")));
+        Assert.Equal("Entw&APw-rfe", Write(w => w.Mailbox("Entwürfe")));
+        Assert.Equal("\"a b\"", Write(w => w.Mailbox("a b")));
         Assert.Equal("\"Entwürfe\"", Write(w => w.Mailbox("Entwürfe"), utf8: true));
         Assert.Equal("INBOX", Write(w => w.Mailbox("inbox")));
     }
