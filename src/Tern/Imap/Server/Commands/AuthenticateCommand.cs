@@ -47,26 +47,10 @@ static class AuthenticateCommand
         {
             return ImapResult.Bad("Invalid base64");
         }
-        if (!TryParsePlain(decoded, out var authorizationId, out var authenticationId, out var password))
+        if (!SaslPlain.TryParse(decoded, out var authorizationId, out var authenticationId, out var password))
             return ImapResult.Bad("Malformed PLAIN response");
         if (authorizationId.Length > 0 && !authorizationId.Equals(authenticationId, StringComparison.OrdinalIgnoreCase))
             return ImapResult.No("Authorisation as another user is not allowed", "AUTHORIZATIONFAILED");
         return await LoginCommand.SignInAsync(session, authenticationId, password, "AUTHENTICATE PLAIN", cancellationToken).ConfigureAwait(false);
-    }
-
-    // TODO(accounts merge): replace with Tern.Accounts.SaslPlain.TryParse once it is in main.
-    static bool TryParsePlain(ReadOnlySpan<byte> decoded, out string authorizationId, out string authenticationId, out string password)
-    {
-        authorizationId = authenticationId = password = "";
-        int first = decoded.IndexOf((byte)0);
-        if (first < 0) return false;
-        int second = decoded[(first + 1)..].IndexOf((byte)0);
-        if (second < 0) return false;
-        second += first + 1;
-        if (decoded[(second + 1)..].IndexOf((byte)0) >= 0) return false;
-        authorizationId = Encoding.UTF8.GetString(decoded[..first]);
-        authenticationId = Encoding.UTF8.GetString(decoded[(first + 1)..second]);
-        password = Encoding.UTF8.GetString(decoded[(second + 1)..]);
-        return authenticationId.Length > 0 && password.Length > 0;
     }
 }
