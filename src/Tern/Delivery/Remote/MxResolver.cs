@@ -124,7 +124,7 @@ public sealed class MxResolver
 
         var addresses = new List<IPAddress>();
         var errors = new List<string>();
-        foreach (var type in (ReadOnlySpan<QueryType>)[QueryType.A, QueryType.AAAA])
+        foreach (var type in AddressTypes)
         {
             try
             {
@@ -153,6 +153,8 @@ public sealed class MxResolver
             return new HostAddresses(addresses, null);
         return new HostAddresses([], errors.Count > 0 ? string.Join("; ", errors) : $"{host} has no A or AAAA record");
     }
+
+    static readonly QueryType[] AddressTypes = [QueryType.A, QueryType.AAAA];
 
     static bool IsRoot(string exchange) => exchange is "." or "";
 
