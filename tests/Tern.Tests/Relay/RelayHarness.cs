@@ -51,7 +51,8 @@ public sealed class RelayHarness : IAsyncDisposable
         ["Relay:DelayWarningSeconds"] = "0",
     };
 
-    public static async Task<RelayHarness> StartAsync(IDictionary<string, string?> settings)
+    /// <param name="startRelay">False: the relay runner waits for <see cref="StartRelayAsync"/> (to queue mail first).</param>
+    public static async Task<RelayHarness> StartAsync(IDictionary<string, string?> settings, bool startRelay = true)
     {
         var data = Path.Combine(Path.GetTempPath(), "tern-relay-" + Guid.NewGuid().ToString("N")[..12]);
         var all = new Dictionary<string, string?>(settings, StringComparer.OrdinalIgnoreCase) { ["DataDirectory"] = data };
@@ -61,6 +62,8 @@ public sealed class RelayHarness : IAsyncDisposable
         var log = new TestLogSink();
         var services = new ServiceCollection();
         services.AddLogging(l => l.AddProvider(log).SetMinimumLevel(LogLevel.Debug));
+        if (Environment.GetEnvironmentVariable("RELAY_TEST_LOG_DIR") is { Length: > 0 })
+            services.AddLogging(l => l.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; }));
         services.AddTernCore(options);
         services.AddTernRelay(options);
         var provider = services.BuildServiceProvider();
@@ -69,9 +72,14 @@ public sealed class RelayHarness : IAsyncDisposable
         await harness.Accounts.AddDomainAsync("source.test");
         await harness.Accounts.AddUserAsync("alice@source.test", "secret-password");
         foreach (var service in hosted)
-            await service.StartAsync(CancellationToken.None);
+        {
+            if (startRelay || service.GetType().Name != "RelayRunner")
+                await service.StartAsync(CancellationToken.None);
+        }
         return harness;
     }
+
+    public Task StartRelayAsync() => hosted.Single(s => s.GetType().Name == "RelayRunner").StartAsync(CancellationToken.None);
 
     /// <summary>Queues a message as the SMTP server would after DATA.</summary>
     public async Task<string> EnqueueAsync(

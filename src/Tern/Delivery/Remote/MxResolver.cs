@@ -30,10 +30,11 @@ public sealed record HostAddresses(IReadOnlyList<IPAddress> Addresses, string? E
 public sealed class MxResolver
 {
     readonly ILookupClient client;
+    readonly TimeSpan timeout;
 
     public MxResolver(TernOptions options)
     {
-        var timeout = TimeSpan.FromSeconds(Math.Max(1, options.Dns.TimeoutSeconds));
+        timeout = TimeSpan.FromSeconds(Math.Max(1, options.Dns.TimeoutSeconds));
         var servers = options.Dns.Servers.Select(ParseNameServer).ToArray();
         var lookup = servers.Length > 0 ? new LookupClientOptions(servers) : new LookupClientOptions();
         lookup.Timeout = timeout;
@@ -162,9 +163,12 @@ public sealed class MxResolver
         ex is DnsResponseException or DnsResponseParseException or SocketException or IOException or TimeoutException
             or ArgumentException or InvalidOperationException or IndexOutOfRangeException or FormatException;
 
-    static string Describe(Exception ex) => ex switch
+    string Describe(Exception ex) => ex switch
     {
-        DnsResponseException dns => string.Create(CultureInfo.InvariantCulture, $"{dns.Code}: {dns.DnsError}"),
+        DnsResponseException { Code: DnsResponseCode.ConnectionTimeout } =>
+            string.Create(CultureInfo.InvariantCulture, $"no answer from the DNS server within {timeout.TotalSeconds:0} s"),
+        DnsResponseException dns => $"bad answer from the DNS server ({dns.Message})",
+        DnsResponseParseException => $"unparsable answer from the DNS server ({ex.Message})",
         _ => ex.Message,
     };
 }
