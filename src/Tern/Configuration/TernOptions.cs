@@ -195,6 +195,9 @@ public sealed class QueueOptions
 
 public sealed class RelayOptions
 {
+    /// <summary>Deliver mail for other domains (the queue runner of the relay). Off: such mail waits in the queue.</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Seconds between scans of the queue folder (the demo's RelayInterval, 5000 ms).</summary>
     public int IntervalSeconds { get; set; } = 5;
 

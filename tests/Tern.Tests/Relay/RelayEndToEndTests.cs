@@ -25,6 +25,7 @@ public sealed class RelayEndToEndTests
     internal static Dictionary<string, string?> SourceSettings(TestDnsServer dns, int relayPort) => new()
     {
         ["HostName"] = "source.test",
+        ["Relay:Enabled"] = "true",
         ["Dns:Servers:0"] = dns.EndPoint,
         ["Dns:TimeoutSeconds"] = "1",
         ["Relay:Port"] = relayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),

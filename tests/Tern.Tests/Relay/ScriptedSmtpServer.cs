@@ -15,6 +15,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     readonly ConcurrentBag<TcpClient> clients = [];
     int connections;
     int transactions;
+    int dataReceived;
 
     public sealed record Transaction(string MailFrom, IReadOnlyList<string> Recipients, string Data);
 
@@ -34,6 +35,9 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
 
     public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
     public int Connections => Volatile.Read(ref connections);
+
+    /// <summary>Messages received up to the final dot (whatever the reply, if any, was).</summary>
+    public int DataReceived => Volatile.Read(ref dataReceived);
 
     /// <summary>The greeting for the n-th connection (0-based); null: say nothing (a stall).</summary>
     public Func<int, string?> Greeting { get; set; } = _ => "220 scripted.test ESMTP";
@@ -132,6 +136,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                                 return;
                             }
                         }
+                        Interlocked.Increment(ref dataReceived);
                         var final = DataReply(transaction);
                         if (final is null)
                         {

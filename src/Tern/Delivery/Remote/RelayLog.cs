@@ -8,6 +8,9 @@ static partial class RelayLog
     [LoggerMessage(2300, LogLevel.Information, "relay started: every {Interval} s, {Max} deliveries at once, {PerDomain} per domain, port {Port}{Smarthost}")]
     public static partial void Started(ILogger logger, int interval, int max, int perDomain, int port, string smarthost);
 
+    [LoggerMessage(2315, LogLevel.Information, "relay disabled (Relay:Enabled is false): mail for other domains stays queued")]
+    public static partial void Disabled(ILogger logger);
+
     [LoggerMessage(2301, LogLevel.Information, "{QueueId} to <{Recipient}> delivered via {Host}: {Reply}")]
     public static partial void Delivered(ILogger logger, string queueId, string recipient, string host, string reply);
 

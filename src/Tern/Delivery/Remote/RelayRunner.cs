@@ -48,6 +48,11 @@ internal sealed class RelayRunner : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Relay.Enabled)
+        {
+            RelayLog.Disabled(logger);
+            return;
+        }
         // Sends in progress get most of the shutdown grace to finish and record their result; then they are cut,
         // and their recipients stay pending (sent again after the restart: at-least-once).
         using var hard = new CancellationTokenSource();
