@@ -1,7 +1,5 @@
 using MailKit.Net.Smtp;
 using MimeKit;
-using Tern.Configuration;
-using Tern.Delivery.Remote;
 using Tern.Queue;
 using Tern.Tests.Delivery;
 using Tern.Tests.Fixtures;
@@ -38,8 +36,8 @@ public sealed class RelayEndToEndTests
 
     internal static async Task<TernTestServer> StartSourceAsync(TestDnsServer dns, int relayPort, string? dataDirectory = null)
     {
-        var source = await TernTestServer.StartAsync(SourceSettings(dns, relayPort), dataDirectory,
-            services => services.AddTernRelay(new TernOptions()));
+        // TernHost registers the relay; test servers keep it off unless Relay:Enabled is set (SourceSettings does).
+        var source = await TernTestServer.StartAsync(SourceSettings(dns, relayPort), dataDirectory);
         if (await source.Accounts.FindUserAsync("alice@source.test") is null)
             await source.AddUserAsync("alice@source.test", Password);
         return source;

@@ -50,14 +50,16 @@ public sealed class MxResolver
     public static NameServer ParseNameServer(string text)
     {
         text = text.Trim();
-        if (IPAddress.TryParse(text, out var bare))
-            return new NameServer(new IPEndPoint(bare, 53));
-        if (IPEndPoint.TryParse(text, out var endPoint))
+        // "[v6]:port" and "v4:port" carry a port; a bare v6 address has several colons and none.
+        bool hasPort = text.StartsWith('[') || text.Count(c => c == ':') == 1;
+        if (hasPort && IPEndPoint.TryParse(text, out var endPoint))
         {
             if (endPoint.Port == 0)
                 endPoint.Port = 53;
             return new NameServer(endPoint);
         }
+        if (!hasPort && IPAddress.TryParse(text, out var bare))
+            return new NameServer(new IPEndPoint(bare, 53));
         throw new FormatException($"Dns:Servers: '{text}' is not an address or address:port");
     }
 

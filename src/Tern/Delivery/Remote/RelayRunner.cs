@@ -75,10 +75,12 @@ internal sealed class RelayRunner : BackgroundService
                 {
                     break;
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+#pragma warning disable CA1031 // a failed scan (disk, accounts database) must not stop the host; the next one retries
+                catch (Exception ex)
                 {
                     RelayLog.ScanFailed(logger, ex);
                 }
+#pragma warning restore CA1031
                 await WaitAsync(interval, stoppingToken).ConfigureAwait(false);
             }
         }

@@ -45,19 +45,21 @@ internal sealed class RelaySmtpClient : SmtpClient
     {
         if (!byMailbox.TryGetValue(mailbox, out var recipient) || recipient.Notify.Count == 0)
             return null;
-        DeliveryStatusNotification notify = 0;
+        // RFC 3461 4.1: NEVER stands alone (MailKit's Never is the empty flag set, written "NEVER").
+        if (recipient.Notify.Any(n => n.Equals("NEVER", StringComparison.OrdinalIgnoreCase)))
+            return DeliveryStatusNotification.Never;
+        DeliveryStatusNotification notify = DeliveryStatusNotification.Never;
         foreach (var value in recipient.Notify)
         {
             notify |= value.ToUpperInvariant() switch
             {
-                "NEVER" => DeliveryStatusNotification.Never,
                 "SUCCESS" => DeliveryStatusNotification.Success,
                 "FAILURE" => DeliveryStatusNotification.Failure,
                 "DELAY" => DeliveryStatusNotification.Delay,
-                _ => 0,
+                _ => DeliveryStatusNotification.Never,
             };
         }
-        return notify == 0 ? null : notify;
+        return notify == DeliveryStatusNotification.Never ? null : notify;
     }
 
     protected override void OnRecipientAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>
