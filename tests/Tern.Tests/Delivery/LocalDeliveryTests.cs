@@ -159,7 +159,30 @@ public sealed class LocalDeliveryTests
             await Task.Delay(25);
         Assert.Contains("<gone@example.com>: 550 5.1.1", await File.ReadAllTextAsync(Path.Combine(queue.BadDirectory, id + ".reason")), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(queue.BadDirectory, id + ".msg")));
-        Assert.Empty(await queue.ListAsync());
+        // The remote sender's bounce waits in the queue for the relay (off in this test).
+        var bounceId = Assert.Single(await queue.ListAsync());
+        var bounce = await queue.ReadEnvelopeAsync(bounceId);
+        Assert.Equal("", bounce!.Sender.Address);
+        Assert.Equal("a@remote.example", Assert.Single(bounce.Recipients).Address);
+    }
+
+    [Fact]
+    public async Task A_local_sender_gets_a_delivery_status_notification_for_a_local_failure()
+    {
+        await using var server = await SmtpFixture.StartAsync(delivery: true);
+        var queue = server.Queue();
+        await queue.EnqueueAsync(new MemoryStream("From: bob@example.com\r\nSubject: to nobody\r\n\r\nx\r\n"u8.ToArray()), new QueueEnvelope
+        {
+            Arrived = DateTimeOffset.UtcNow,
+            Sender = new QueueSender { Address = "bob@example.com" },
+            Recipients = [new QueueRecipient { Address = "gone@example.com" }],
+        });
+        var report = Assert.Single(await InboxAsync(server, "bob@example.com", 1));
+        var message = MimeKit.MimeMessage.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(report)));
+        var multipart = Assert.IsType<MimeKit.MultipartReport>(message.Body);
+        Assert.Equal("delivery-status", multipart.ReportType);
+        Assert.Contains("gone@example.com", report, StringComparison.Ordinal);
+        Assert.Contains("5.1.1", report, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,7 +19,8 @@ namespace Tern.Delivery.Local;
 /// between the two delivers that copy again after the restart; nothing is ever lost or left half-delivered.</para>
 /// </remarks>
 public sealed class LocalDeliveryAgent(
-    TernOptions options, QueueStore queue, IAccountStore accounts, IMailStore store, ILogger<LocalDeliveryAgent> logger)
+    TernOptions options, QueueStore queue, IAccountStore accounts, IMailStore store, ILogger<LocalDeliveryAgent> logger,
+    Tern.Delivery.Dsn.DsnSender? dsn = null)
     : BackgroundService
 {
     readonly Channel<string> work = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = false });
@@ -284,7 +285,24 @@ public sealed class LocalDeliveryAgent(
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    async Task<QueueEnvelope?> FailAsync(string id, int index, string reason, CancellationToken cancellationToken) =>
+    async Task<QueueEnvelope?> FailAsync(string id, int index, string reason, CancellationToken cancellationToken)
+    {
+        // RFC 5321 6.1: the sender is told of a failure; the report is queued before the recipient is marked failed,
+        // so a crash can duplicate a report but never lose it.
+        var envelope = await queue.ReadEnvelopeAsync(id, cancellationToken).ConfigureAwait(false);
+        if (dsn is not null && envelope is not null && index < envelope.Recipients.Count)
+        {
+            var r = envelope.Recipients[index];
+            var status = reason.Length > 9 && char.IsDigit(reason[4]) ? reason[4..reason.IndexOf(' ', 4)] : "5.0.0";
+            await dsn.SendAsync(envelope,
+                [new Tern.Delivery.Dsn.DsnRecipientReport(r.Address, r.OriginalRecipient, Tern.Delivery.Dsn.DsnAction.Failed, status,
+                    "smtp; " + reason, null, reason, DateTimeOffset.UtcNow)],
+                cancellationToken).ConfigureAwait(false);
+        }
+        return await MarkFailedAsync(id, index, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    async Task<QueueEnvelope?> MarkFailedAsync(string id, int index, string reason, CancellationToken cancellationToken) =>
         await queue.UpdateEnvelopeAsync(id, e =>
         {
             var r = e.Recipients[index];
