@@ -15,6 +15,7 @@ public static class StructureSerializer
         ?? throw new MailStoreException(MailStoreError.Corrupt, "empty message structure");
 }
 
+// Read-only properties are kept: KeyValuePair's Key and Value are read-only. BodyPart.IsMultipart is [JsonIgnore].
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(MessageStructure))]
 internal sealed partial class StructureJsonContext : JsonSerializerContext;

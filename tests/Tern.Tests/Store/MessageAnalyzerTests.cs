@@ -155,11 +155,14 @@ public sealed class MessageAnalyzerTests
     [Fact]
     public void Structure_survives_serialization()
     {
-        var (s, _) = Analyze("From: a@b.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nx\n--b--\n");
+        var (s, _) = Analyze("From: a@b.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8; format=flowed\n" +
+            "Content-Disposition: inline; filename=a.txt\n\nx\n--b--\n");
         var copy = StructureSerializer.Deserialize(StructureSerializer.Serialize(s));
         Assert.Equal(s.Envelope.From, copy.Envelope.From);
         Assert.Equal(s.Body.Parts[0].BodyOffset, copy.Body.Parts[0].BodyOffset);
-        Assert.Equal(s.Body.Parts[0].Parameters, copy.Body.Parts[0].Parameters);
+        Assert.Equal([KeyValuePair.Create("charset", "utf-8"), KeyValuePair.Create("format", "flowed")], copy.Body.Parts[0].Parameters);
+        Assert.Equal([KeyValuePair.Create("boundary", "b")], copy.Body.Parameters);
+        Assert.Equal([KeyValuePair.Create("filename", "a.txt")], copy.Body.Parts[0].DispositionParameters);
         Assert.True(copy.Body.IsMultipart);
     }
 }

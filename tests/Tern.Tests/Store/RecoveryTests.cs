@@ -204,4 +204,19 @@ public sealed class RecoveryTests
         Assert.Equal([1L, 3L], (await rebuilt.GetMessagesAsync(after.Id)).Select(m => m.Uid));
         Assert.Equal([2L], await rebuilt.GetExpungedSinceAsync(after.Id, 0));
     }
+
+    [Fact]
+    public async Task File_of_an_uncommitted_append_is_recovered_even_after_a_clean_marker()
+    {
+        await using var temp = new TempStore();
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+            await account.AppendAsync("INBOX", TempStore.Message("committed"), new AppendOptions());
+        await temp.RestartAsync(); // clean shutdown marker present
+        var shard = Path.GetDirectoryName(Files(temp)[0])!;
+        File.WriteAllText(Path.Combine(shard, "2-1.eml"), "Subject: uncommitted\r\n\r\nbody\r\n");
+        await using var reopened = await temp.Store.OpenAccountAsync(1);
+        var inbox = (await reopened.GetMailboxAsync("INBOX"))!;
+        Assert.Equal(2, (await reopened.GetMessagesAsync(inbox.Id)).Count);
+        Assert.Equal(3, (await reopened.AppendAsync("INBOX", TempStore.Message("next"), new AppendOptions())).Uid);
+    }
 }

@@ -21,6 +21,8 @@ internal sealed partial class AccountHub
         DateTimeOffset.FromUnixTimeSeconds(p.SaveDate),
         EmailId(p.MessageId));
 
+    static readonly long UnixEpochTicks = DateTime.UnixEpoch.Ticks;
+
     /// <summary>RFC 8474 objectid: letters, digits, '-' and '_'; one per stored message file, shared by its copies.</summary>
     internal static string EmailId(long messageId) => "M" + messageId.ToString("x", CultureInfo.InvariantCulture);
 
@@ -128,12 +130,12 @@ internal sealed partial class AccountHub
         var list = new List<MessageInfo>();
         while (r.Read())
         {
-            int tz = r.GetInt32(6);
+            long tz = r.GetInt64(6);
             var offset = tz == 0 ? TimeSpan.Zero : TimeSpan.FromMinutes(tz);
             list.Add(new MessageInfo(
-                r.GetInt64(0), (MessageFlags)r.GetInt32(1), r.IsDBNull(2) ? [] : SplitKeywords(r.GetString(2)), r.GetInt64(3), r.GetInt64(4),
-                new DateTimeOffset(DateTime.UnixEpoch.AddSeconds(r.GetInt64(5)).Ticks + offset.Ticks, offset),
-                new DateTimeOffset(DateTime.UnixEpoch.AddSeconds(r.GetInt64(7)).Ticks, TimeSpan.Zero),
+                r.GetInt64(0), (MessageFlags)r.GetInt64(1), r.IsDBNull(2) ? [] : SplitKeywords(r.GetString(2)), r.GetInt64(3), r.GetInt64(4),
+                new DateTimeOffset(UnixEpochTicks + r.GetInt64(5) * TimeSpan.TicksPerSecond + offset.Ticks, offset),
+                new DateTimeOffset(UnixEpochTicks + r.GetInt64(7) * TimeSpan.TicksPerSecond, TimeSpan.Zero),
                 EmailId(r.GetInt64(8))));
         }
         return Task.FromResult<IReadOnlyList<MessageInfo>>(list);

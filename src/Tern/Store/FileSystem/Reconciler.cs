@@ -174,8 +174,34 @@ internal static class Reconciler
                 Durable.TryDelete(file);
         }
         tx.Execute("DELETE FROM pending_deletes");
+        // Files at or above the id counter were renamed into place by appends whose commit never happened (ids are
+        // handed out in the commit's transaction). They sit in the last shards only, so this look is cheap, and it
+        // catches them even when another process (the CLI) left the clean-shutdown marker.
+        long next = tx.Meta("next_message_id");
+        var lastShards = Directory.Exists(hub.MessagesDirectory)
+            ? Directory.EnumerateDirectories(hub.MessagesDirectory).Where(d => string.CompareOrdinal(Path.GetFileName(d), MessageFiles.ShardOf(next)) >= 0)
+            : [];
+        var orphans = new List<MessageFiles.StoredFile>();
+        foreach (var shard in lastShards)
+            foreach (var path in Directory.EnumerateFiles(shard))
+                if (MessageFiles.TryParse(Path.GetFileName(path), out var id, out var origin) && id >= next)
+                    orphans.Add(new MessageFiles.StoredFile(id, origin, path));
+        long maxId = next - 1;
+        foreach (var orphan in orphans.OrderBy(o => o.Id))
+        {
+            problems.Add($"message file {Path.GetFileName(orphan.Path)} not in the index");
+            AddOrphan(tx, orphan);
+            maxId = Math.Max(maxId, orphan.Id);
+        }
+        if (orphans.Count > 0)
+        {
+            tx.SetMeta("next_message_id", maxId + 1);
+            long used = tx.Scalar("SELECT total(size) FROM mailbox_messages");
+            tx.SetMeta("storage_used", used);
+            tx.SetMeta("message_count", tx.Scalar("SELECT count(*) FROM mailbox_messages"));
+        }
         tx.Commit();
-        return new Report(problems, 0, 0, temps);
+        return new Report(problems, orphans.Count, 0, temps);
     }
 
     static void AddOrphan(SqliteTransaction tx, MessageFiles.StoredFile file)
