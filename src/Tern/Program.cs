@@ -28,7 +28,8 @@ try
         return 2;
     }
     // Errors are handled below, as one line each; System.CommandLine's own handler would print a stack trace.
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    // The host handles SIGTERM/Ctrl-C itself (graceful stop); System.CommandLine must not exit the process first.
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
 }
 // Bad input is one line naming the culprit and a non-zero exit, never a stack trace.
 catch (ConfigurationException ex)
