@@ -45,7 +45,11 @@ static class StoreCommand
         var result = await session.Account!.StoreFlagsAsync(selected.Id, UidSet.FromSorted(uids),
             new FlagChange(operation, systemFlags, keywords), cancellationToken).ConfigureAwait(false);
         if (result.Updated.Count > 0)
+        {
+            if (selected.OwnModSeqs.Count > 1000)
+                selected.OwnModSeqs.Clear(); // at worst a flag change is announced twice
             selected.OwnModSeqs.Add(result.Updated.Max(m => m.ModSeq));
+        }
         foreach (var info in result.Updated)
         {
             int seq = selected.SeqOf(info.Uid);
