@@ -116,6 +116,8 @@ public sealed class ImapAuthenticatedDialogTests
         Assert.Contains("* LIST () \"/\" INBOX", select.Untagged);
         r = await c.CommandAsync("UID SEARCH FLAGGED");
         Assert.Equal("* ESEARCH (TAG \"t13\") UID ALL 1,3,5", r.Untagged[0]);
+        r = await c.CommandAsync("FETCH 1 FLAGS");
+        Assert.Equal("* 1 FETCH (FLAGS (\\Flagged))", r.Untagged[0]);
     }
 
     [Fact]

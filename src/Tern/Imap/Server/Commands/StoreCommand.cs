@@ -57,7 +57,7 @@ static class StoreCommand
                 continue;
             // RFC 9051 6.4.6: .SILENT suppresses the FETCH responses; with UID STORE the UID is included (6.4.9).
             if (!silent)
-                session.WriteBuffered($"* {seq} FETCH (FLAGS ({FlagText.Format(info, selected.IsRecent(info.Uid))}){(request.Uid ? $" UID {info.Uid}" : "")})");
+                session.WriteBuffered($"* {seq} FETCH (FLAGS ({FlagText.Format(info, session.ShowsRecent(info.Uid))}){(request.Uid ? $" UID {info.Uid}" : "")})");
             await session.FlushIfLargeAsync(cancellationToken).ConfigureAwait(false);
         }
         await session.FlushAsync(cancellationToken).ConfigureAwait(false);
