@@ -108,4 +108,44 @@ public sealed class RunCommandTests : IDisposable
         var result = await TernProcess.RunAsync(["run", "--data", data, "--frobnicate"]);
         AssertOneLineError(result, "--frobnicate");
     }
+
+    [Fact]
+    public async Task Without_root_a_default_port_below_1024_moves_to_10000_plus_port_and_says_so()
+    {
+        // CI and developers run as root; drop to nobody to see what an unprivileged administrator sees.
+        if (Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv"))
+            return;
+        Directory.CreateDirectory(data);
+        File.SetUnixFileMode(data, (UnixFileMode)0b111_111_111);
+        var info = new System.Diagnostics.ProcessStartInfo("/usr/bin/setpriv")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = data,
+        };
+        foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", TernProcess.ExecutablePath, "run", "--data", Path.Combine(data, "d"),
+            "--set", "Smtp:Submission:Enabled=false", "--set", "Smtp:Submissions:Enabled=false", "--set", "Pop3:Plain:Enabled=false",
+            "--set", "Pop3:Tls:Enabled=false", "--set", "Imap:Plain:Enabled=false", "--set", "Imap:Tls:Enabled=false", "--set", "Relay:Enabled=false" })
+            info.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lines.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lines.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            for (int i = 0; i < 300 && !lines.Any(l => l.Contains("started; serving", StringComparison.Ordinal)) && !process.HasExited; i++)
+                await Task.Delay(100);
+            Assert.Contains(lines, l => l.Contains("smtp-mx: may not bind port 25", StringComparison.Ordinal)
+                && l.Contains("10025", StringComparison.Ordinal) && l.Contains("Smtp:Mx:Listen", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.Contains("smtp-mx listening on", StringComparison.Ordinal) && l.Contains(":10025", StringComparison.Ordinal));
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill();
+            await process.WaitForExitAsync();
+        }
+    }
 }
