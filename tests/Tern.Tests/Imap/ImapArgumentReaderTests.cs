@@ -114,3 +114,35 @@ public sealed class ImapArgumentReaderTests
         Assert.Throws<ImapParseException>(() => FramerDriver.Args("(x NOOP").Tag());
     }
 }
+
+public sealed class SelectedMailboxTests
+{
+    static Tern.Imap.Server.SelectedMailbox Box(params long[] uids)
+    {
+        var box = new Tern.Imap.Server.SelectedMailbox(
+            new Tern.Store.MailboxInfo(1, "INBOX", 7, 100, 1, Tern.Store.SpecialUse.None, true, false, false), readOnly: false);
+        box.Load(uids, long.MaxValue);
+        return box;
+    }
+
+    [Fact]
+    public void Overlapping_and_unordered_sets_resolve_to_ascending_unique_UIDs()
+    {
+        var box = Box(3, 5, 8, 13, 21);
+        Assert.Equal([5L, 8, 13, 21], box.Resolve(FramerDriver.Args("4:*,2:3,3").SequenceSet(), byUid: false));
+        Assert.Equal([5L, 8, 13, 21], box.Resolve(FramerDriver.Args("21,4:9,10:*").SequenceSet(), byUid: true));
+        Assert.Equal([21L], box.Resolve(FramerDriver.Args("100:*").SequenceSet(), byUid: true)); // n:* includes the largest UID
+        Assert.Empty(box.Resolve(FramerDriver.Args("9:12").SequenceSet(), byUid: true));
+        Assert.Throws<Tern.Imap.Protocol.ImapParseException>(() => box.Resolve(FramerDriver.Args("6").SequenceSet(), byUid: false));
+    }
+
+    [Fact]
+    public void Many_repeated_full_ranges_cost_no_more_than_one()
+    {
+        var box = Box(Enumerable.Range(1, 50_000).Select(i => (long)i).ToArray());
+        var set = FramerDriver.Args(string.Join(',', Enumerable.Repeat("1:*", 90_000))).SequenceSet();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(50_000, box.Resolve(set, byUid: false).Count);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2));
+    }
+}

@@ -116,6 +116,8 @@ public sealed class ImapAuthenticatedDialogTests
         Assert.Contains("* LIST () \"/\" INBOX", select.Untagged);
         r = await c.CommandAsync("UID SEARCH FLAGGED");
         Assert.Equal("* ESEARCH (TAG \"t13\") UID ALL 1,3,5", r.Untagged[0]);
+        r = await c.CommandAsync("FETCH 1 FLAGS");
+        Assert.Equal("* 1 FETCH (FLAGS (\\Flagged))", r.Untagged[0]);
     }
 
     [Fact]
@@ -189,5 +191,37 @@ public sealed class ImapAuthenticatedDialogTests
         Assert.StartsWith("* ID (", (await c.CommandAsync("ID (\"name\" \"test\")")).Untagged[0]);
         var close = await c.CommandAsync("CLOSE");
         Assert.StartsWith("BAD", close.Tagged);
+    }
+
+    [Fact]
+    public async Task MOVE_sends_COPYUID_then_EXPUNGE_EXAMINE_is_read_only_and_CLOSE_expunges_silently()
+    {
+        var (server, c) = await LoginAsync();
+        await using var _ = server;
+        await using var __ = c;
+        for (int i = 0; i < 3; i++)
+        {
+            await c.Client.SendRawAsync($"a{i} APPEND INBOX {{{Message.Length}+}}\r\n{Message}\r\n");
+            await c.ReadUntilTaggedAsync($"a{i}");
+        }
+        await c.CommandAsync("SELECT INBOX");
+        var move = await c.CommandAsync("MOVE 2 Archive");
+        Assert.Matches(@"^\* OK \[COPYUID \d+ 2 1\] Moved$", move.Untagged[0]);
+        Assert.Equal("* 2 EXPUNGE", move.Untagged[1]);
+        Assert.Equal("OK MOVE completed", move.Tagged);
+        Assert.StartsWith("NO [TRYCREATE]", (await c.CommandAsync("COPY 1 Nowhere")).Tagged);
+        Assert.True((await c.CommandAsync("STORE 1 +FLAGS.SILENT (\\Deleted)")).Ok);
+        var close = await c.CommandAsync("CLOSE");
+        Assert.Empty(close.Untagged);
+        Assert.True(close.Ok);
+        var examine = await c.CommandAsync("EXAMINE INBOX");
+        Assert.Contains("* 1 EXISTS", examine.Untagged);
+        Assert.Equal("OK [READ-ONLY] EXAMINE completed", examine.Tagged);
+        Assert.StartsWith("NO [READ-ONLY]", (await c.CommandAsync("STORE 1 +FLAGS (\\Seen)")).Tagged);
+        var peek = await c.CommandAsync("FETCH 1 (BODY[] FLAGS)");
+        Assert.DoesNotContain("\\Seen", peek.Untagged[^1]); // no \Seen in a read-only mailbox
+        var reselect = await c.CommandAsync("SELECT Archive");
+        Assert.Equal("* OK [CLOSED] Previous mailbox closed", reselect.Untagged[0]);
+        Assert.Contains("* 1 EXISTS", reselect.Untagged);
     }
 }

@@ -110,7 +110,7 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
     }
 
     void WriteFlags(ImapResponseWriter w) =>
-        w.Raw("FLAGS (").Raw(FlagText.Format(info, selected.IsRecent(info.Uid))).Raw(')');
+        w.Raw("FLAGS (").Raw(FlagText.Format(info, session.ShowsRecent(info.Uid))).Raw(')');
 
     async Task WriteSectionAsync(ImapResponseWriter w, FetchItem item, CancellationToken cancellationToken)
     {

@@ -57,7 +57,7 @@ public sealed partial class ImapSession
                     int seq = selected.SeqOf(info.Uid);
                     if (seq == 0)
                         continue;
-                    WriteBuffered($"* {seq} FETCH (FLAGS ({FlagText.Format(info, selected.IsRecent(info.Uid))}) UID {info.Uid})");
+                    WriteBuffered($"* {seq} FETCH (FLAGS ({FlagText.Format(info, ShowsRecent(info.Uid))}) UID {info.Uid})");
                 }
             }
         }

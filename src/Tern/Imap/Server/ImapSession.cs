@@ -51,6 +51,9 @@ public sealed partial class ImapSession : IAsyncDisposable
 
     public string Id => Connection.Id;
 
+    /// <summary>\Recent in FLAGS: IMAP4rev1 only (RFC 9051 Appendix E drops it from IMAP4rev2).</summary>
+    public bool ShowsRecent(long uid) => !Rev2Enabled && (Selected?.IsRecent(uid) ?? false);
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         // RFC 9051 7.1.1: the greeting, with the capabilities so clients need not ask (RFC 9051 7.1).

@@ -83,7 +83,9 @@ public sealed class SelectedMailbox(MailboxInfo info, bool readOnly)
     {
         if (set.IsSaved)
             return SavedSearch is null ? [] : SavedSearch.Where(u => SeqOf(u) > 0).ToList();
-        var result = new SortedSet<long>();
+        // Each range becomes an interval of positions; the intervals are merged before any UID is listed, so
+        // "1:*,1:*,..." costs the number of ranges plus the size of the answer, never their product.
+        var intervals = new List<(int Lo, int Hi)>(set.Ranges.Count);
         if (byUid)
         {
             if (uids.Count == 0)
@@ -91,10 +93,12 @@ public sealed class SelectedMailbox(MailboxInfo info, bool readOnly)
             uint largest = (uint)Math.Min(MaxUid, uint.MaxValue);
             foreach (var (first, last) in set.Resolve(largest))
             {
-                int start = uids.BinarySearch(first);
-                if (start < 0) start = ~start;
-                for (int i = start; i < uids.Count && uids[i] <= last; i++)
-                    result.Add(uids[i]);
+                int lo = uids.BinarySearch(first);
+                if (lo < 0) lo = ~lo;
+                int hi = uids.BinarySearch(last);
+                if (hi < 0) hi = ~hi - 1;
+                if (lo <= hi)
+                    intervals.Add((lo, hi));
             }
         }
         else
@@ -102,15 +106,21 @@ public sealed class SelectedMailbox(MailboxInfo info, bool readOnly)
             // RFC 9051 9 seq-number: a number beyond the mailbox is an error ("BAD" as Dovecot answers), also when empty.
             foreach (var (first, last) in set.Resolve((uint)uids.Count))
             {
-                if (first > uids.Count || first == 0)
+                if (first > uids.Count || first == 0 || last > uids.Count)
                     throw new ImapParseException("Invalid message sequence number");
-                for (long s = first; s <= Math.Min(last, uids.Count); s++)
-                    result.Add(uids[(int)s - 1]);
-                if (last > uids.Count)
-                    throw new ImapParseException("Invalid message sequence number");
+                intervals.Add(((int)first - 1, (int)last - 1));
             }
         }
-        return [.. result];
+        intervals.Sort();
+        var result = new List<long>();
+        int next = 0;
+        foreach (var (lo, hi) in intervals)
+        {
+            for (int i = Math.Max(lo, next); i <= hi; i++)
+                result.Add(uids[i]);
+            next = Math.Max(next, hi + 1);
+        }
+        return result;
     }
 
     // ---- changes from other sessions and delivery (raised on their threads) ----

@@ -65,6 +65,9 @@ static class FetchCommand
             await session.FlushIfLargeAsync(cancellationToken).ConfigureAwait(false);
         }
         await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+        // RFC 5530 EXPUNGEISSUED: another session expunged some of them; their EXPUNGE comes at the next allowed moment.
+        if (infos.Count < uids.Count)
+            return ImapResult.No("Some messages were expunged meanwhile", "EXPUNGEISSUED");
         return ImapResult.Ok($"{prefix}FETCH completed");
     }
 }

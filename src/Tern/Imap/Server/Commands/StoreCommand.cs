@@ -45,7 +45,11 @@ static class StoreCommand
         var result = await session.Account!.StoreFlagsAsync(selected.Id, UidSet.FromSorted(uids),
             new FlagChange(operation, systemFlags, keywords), cancellationToken).ConfigureAwait(false);
         if (result.Updated.Count > 0)
+        {
+            if (selected.OwnModSeqs.Count > 1000)
+                selected.OwnModSeqs.Clear(); // at worst a flag change is announced twice
             selected.OwnModSeqs.Add(result.Updated.Max(m => m.ModSeq));
+        }
         foreach (var info in result.Updated)
         {
             int seq = selected.SeqOf(info.Uid);
@@ -53,7 +57,7 @@ static class StoreCommand
                 continue;
             // RFC 9051 6.4.6: .SILENT suppresses the FETCH responses; with UID STORE the UID is included (6.4.9).
             if (!silent)
-                session.WriteBuffered($"* {seq} FETCH (FLAGS ({FlagText.Format(info, selected.IsRecent(info.Uid))}){(request.Uid ? $" UID {info.Uid}" : "")})");
+                session.WriteBuffered($"* {seq} FETCH (FLAGS ({FlagText.Format(info, session.ShowsRecent(info.Uid))}){(request.Uid ? $" UID {info.Uid}" : "")})");
             await session.FlushIfLargeAsync(cancellationToken).ConfigureAwait(false);
         }
         await session.FlushAsync(cancellationToken).ConfigureAwait(false);
