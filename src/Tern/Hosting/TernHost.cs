@@ -87,6 +87,11 @@ public static class TernHost
                 foreach (var address in options.Http.Listen)
                     kestrel.Listen(ListenerBinder.ParseEndPoint(address, "Http:Listen"));
             }
+            else if (services.GetRequiredService<ListenerRegistry>().Listeners.Count == 0)
+            {
+                // Kestrel would otherwise listen on its own default HTTP address.
+                throw new ListenerBindException("nothing to serve: every listener is disabled (see Smtp:*:Enabled, Pop3:*:Enabled, Imap:*:Enabled)");
+            }
         });
 
         var app = builder.Build();
@@ -95,10 +100,29 @@ public static class TernHost
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tern.Net");
-            foreach (var listener in app.Services.GetRequiredService<ListenerRegistry>().Listeners)
+            var listeners = app.Services.GetRequiredService<ListenerRegistry>().Listeners;
+            foreach (var listener in listeners)
                 NetLog.Listening(logger, listener.Role, listener.EndPoint.ToString(), listener.ImplicitTls ? " (implicit TLS)" : "");
+            HostLog.Started(logger, options.HostName, listeners.Count, options.FullDataDirectory);
+            _ = HintFirstUserAsync(app.Services, logger);
         });
         return app;
+    }
+
+    static async Task HintFirstUserAsync(IServiceProvider services, ILogger logger)
+    {
+        var accounts = services.GetService<IAccountStore>();
+        if (accounts is null)
+            return;
+        try
+        {
+            if ((await accounts.ListUsersAsync()).Count == 0)
+                HostLog.NoUsers(logger);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            HostLog.AccountsUnavailable(logger, ex.Message);
+        }
     }
 
     /// <summary>Creates the data folder and proves it is writable, so the failure is one clear line at start.</summary>
@@ -117,4 +141,16 @@ public static class TernHost
             throw new ConfigurationException([new ConfigProblem("DataDirectory", $"{dir} is not writable: {ex.Message}")]);
         }
     }
+}
+
+static partial class HostLog
+{
+    [LoggerMessage(1100, LogLevel.Information, "Tern started; serving {Count} listeners as {HostName}, data in {DataDirectory}")]
+    public static partial void Started(ILogger logger, string hostName, int count, string dataDirectory);
+
+    [LoggerMessage(1101, LogLevel.Warning, "No users yet. Add one: tern domain add example.com; tern user add alice@example.com")]
+    public static partial void NoUsers(ILogger logger);
+
+    [LoggerMessage(1102, LogLevel.Error, "Accounts database unavailable: {Reason}")]
+    public static partial void AccountsUnavailable(ILogger logger, string reason);
 }

@@ -102,21 +102,20 @@ public sealed class MailConnection : IAsyncDisposable
                 continue;
             }
 
+            // Copy out before AdvanceTo: the pipe may reuse the memory once it is consumed.
             var lineWithLf = buffer.Slice(0, buffer.GetPosition(1, lf.Value));
-            Input.AdvanceTo(lineWithLf.End);
-            if (discardingLongLine)
-            {
-                discardingLongLine = false;
-                return new LineReadResult(LineReadStatus.TooLong, [], false);
-            }
-
             var line = lineWithLf.Slice(0, lineWithLf.Length - 1);
             bool crlf = line.Length > 0 && EndsWithCr(line);
             if (crlf)
                 line = line.Slice(0, line.Length - 1);
-            if (line.Length > maxLength)
-                return new LineReadResult(LineReadStatus.TooLong, [], crlf);
-            return new LineReadResult(LineReadStatus.Line, line.ToArray(), crlf);
+            LineReadResult result = discardingLongLine
+                ? new LineReadResult(LineReadStatus.TooLong, [], crlf)
+                : line.Length > maxLength
+                    ? new LineReadResult(LineReadStatus.TooLong, [], crlf)
+                    : new LineReadResult(LineReadStatus.Line, line.ToArray(), crlf);
+            discardingLongLine = false;
+            Input.AdvanceTo(lineWithLf.End);
+            return result;
         }
     }
 
@@ -253,8 +252,9 @@ public sealed class MailConnection : IAsyncDisposable
 
     static bool EndsWithCr(ReadOnlySequence<byte> line)
     {
-        var last = line.Slice(line.Length - 1);
-        return last.FirstSpan[0] == (byte)'\r';
+        Span<byte> last = stackalloc byte[1];
+        line.Slice(line.Length - 1).CopyTo(last);
+        return last[0] == (byte)'\r';
     }
 
     static string TlsVersionName(SslProtocols? protocol) => protocol switch

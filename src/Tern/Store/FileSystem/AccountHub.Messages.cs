@@ -1,0 +1,386 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Tern.Store.FileSystem;
+
+/// <summary>Message operations on the index: metadata, flags (CONDSTORE), copy and move (UIDPLUS), expunge (QRESYNC
+/// records), content and structure, \Recent, quota.</summary>
+internal sealed partial class AccountHub
+{
+    const string PlacementColumns = "uid, flags, keywords, modseq, size, internaldate, tz, savedate, message_id";
+
+    internal sealed record Placement(long Uid, MessageFlags Flags, string? Keywords, long ModSeq, long Size, long InternalDate, int Tz, long SaveDate, long MessageId);
+
+    static Placement ReadPlacement(SqliteDataReader r) => new(
+        r.GetInt64(0), (MessageFlags)r.GetInt32(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt64(3), r.GetInt64(4),
+        r.GetInt64(5), r.GetInt32(6), r.GetInt64(7), r.GetInt64(8));
+
+    internal static MessageInfo ToInfo(Placement p) => new(
+        p.Uid, p.Flags, SplitKeywords(p.Keywords), p.ModSeq, p.Size,
+        DateTimeOffset.FromUnixTimeSeconds(p.InternalDate).ToOffset(TimeSpan.FromMinutes(p.Tz)),
+        DateTimeOffset.FromUnixTimeSeconds(p.SaveDate),
+        EmailId(p.MessageId));
+
+    /// <summary>RFC 8474 objectid: letters, digits, '-' and '_'; one per stored message file, shared by its copies.</summary>
+    internal static string EmailId(long messageId) => "M" + messageId.ToString("x", CultureInfo.InvariantCulture);
+
+    static IReadOnlyList<string> SplitKeywords(string? keywords) =>
+        string.IsNullOrEmpty(keywords) ? [] : keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    internal static string? JoinKeywords(IEnumerable<string>? keywords)
+    {
+        if (keywords is null) return null;
+        var set = new List<string>();
+        foreach (var k in keywords)
+        {
+            if (string.IsNullOrWhiteSpace(k) || k.Any(c => char.IsControl(c) || c == ' ')) continue;
+            if (!set.Contains(k, StringComparer.OrdinalIgnoreCase)) set.Add(k);
+        }
+        return set.Count == 0 ? null : string.Join(' ', set);
+    }
+
+    /// <summary>Placements of a mailbox in UID order; all of them when <paramref name="uids"/> is null. A range ending in
+    /// "*" runs to the highest UID, and "n:*" with n above it still means the highest (RFC 3501 6.4.8).</summary>
+    internal static List<Placement> Placements(SqliteConnection connection, SqliteTransaction? tx, long mailboxId, UidSet? uids, string extraCondition = "")
+    {
+        var list = new List<Placement>();
+        if (uids is null)
+        {
+            using var all = Cmd(connection, tx, $"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m {extraCondition} ORDER BY uid", ("$m", mailboxId));
+            using var r = all.ExecuteReader();
+            while (r.Read()) list.Add(ReadPlacement(r));
+            return list;
+        }
+        long? maxUid = null;
+        using var range = Cmd(connection, tx,
+            $"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m AND uid BETWEEN $a AND $b {extraCondition} ORDER BY uid",
+            ("$m", mailboxId), ("$a", 0L), ("$b", 0L));
+        foreach (var (first, last) in uids.Ranges)
+        {
+            long a = first, b = last;
+            if (b == long.MaxValue)
+            {
+                if (maxUid is null)
+                {
+                    using var max = Cmd(connection, tx, "SELECT max(uid) FROM mailbox_messages WHERE mailbox_id = $m", ("$m", mailboxId));
+                    maxUid = max.ExecuteScalar() is long m ? m : 0;
+                }
+                a = Math.Min(a, maxUid.Value);
+                b = maxUid.Value;
+            }
+            range.Parameters["$a"].Value = a;
+            range.Parameters["$b"].Value = b;
+            using var r = range.ExecuteReader();
+            while (r.Read()) list.Add(ReadPlacement(r));
+        }
+        if (uids.Ranges.Count > 1)
+        {
+            // Ranges are disjoint, but "n:*" may overlap another range once "*" is resolved.
+            list = list.DistinctBy(p => p.Uid).OrderBy(p => p.Uid).ToList();
+        }
+        return list;
+    }
+
+    static List<Placement> Placements(SqliteTransaction tx, long mailboxId, UidSet? uids, string extraCondition = "") =>
+        Placements(tx.Connection!, tx, mailboxId, uids, extraCondition);
+
+    /// <summary>Drops one reference to each placement's message file; the last reference deletes the row, queues the file
+    /// for deletion after the commit, and the usage counters follow.</summary>
+    static void DetachMessages(SqliteTransaction tx, WriteContext context, IReadOnlyList<Placement> placements)
+    {
+        if (placements.Count == 0) return;
+        using var decrement = tx.Command("UPDATE messages SET refcount = refcount - 1 WHERE id = $id RETURNING refcount, origin_mailbox", ("$id", 0L));
+        using var delete = tx.Command("DELETE FROM messages WHERE id = $id", ("$id", 0L));
+        using var pending = tx.Command("INSERT OR IGNORE INTO pending_deletes(message_id) VALUES ($id)", ("$id", 0L));
+        long bytes = 0;
+        foreach (var p in placements)
+        {
+            bytes += p.Size;
+            decrement.Parameters["$id"].Value = p.MessageId;
+            long refcount = 1, origin = 0;
+            using (var r = decrement.ExecuteReader())
+            {
+                if (r.Read()) { refcount = r.GetInt64(0); origin = r.GetInt64(1); }
+            }
+            if (refcount <= 0)
+            {
+                delete.Parameters["$id"].Value = p.MessageId;
+                delete.ExecuteNonQuery();
+                pending.Parameters["$id"].Value = p.MessageId;
+                pending.ExecuteNonQuery();
+                context.FilesToDelete.Add((p.MessageId, origin));
+            }
+        }
+        tx.Bump("storage_used", -bytes);
+        tx.Bump("message_count", -placements.Count);
+    }
+
+    public Task<IReadOnlyList<MessageInfo>> GetMessagesAsync(long mailboxId, UidSet? uids, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        using var tx = connection.BeginTransaction(deferred: true);
+        RequireMailbox(connection, tx, mailboxId);
+        IReadOnlyList<MessageInfo> list = Placements(connection, tx, mailboxId, uids).Select(ToInfo).ToList();
+        return Task.FromResult(list);
+    }
+
+    public Task<IReadOnlyList<MessageInfo>> GetChangedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        RequireMailbox(connection, null, mailboxId);
+        using var command = connection.Command(
+            $"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m AND modseq > $s ORDER BY uid", ("$m", mailboxId), ("$s", modSeq));
+        using var r = command.ExecuteReader();
+        var list = new List<MessageInfo>();
+        while (r.Read()) list.Add(ToInfo(ReadPlacement(r)));
+        return Task.FromResult<IReadOnlyList<MessageInfo>>(list);
+    }
+
+    public Task<IReadOnlyList<long>> GetExpungedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        RequireMailbox(connection, null, mailboxId);
+        using var command = connection.Command(
+            "SELECT uid FROM expunged WHERE mailbox_id = $m AND modseq > $s ORDER BY uid", ("$m", mailboxId), ("$s", modSeq));
+        using var r = command.ExecuteReader();
+        var list = new List<long>();
+        while (r.Read()) list.Add(r.GetInt64(0));
+        return Task.FromResult<IReadOnlyList<long>>(list);
+    }
+
+    public Task<StoreFlagsResult> StoreFlagsAsync(long mailboxId, UidSet uids, FlagChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(uids);
+        ArgumentNullException.ThrowIfNull(change);
+        return WriteAsync((tx, context) =>
+        {
+            var mailbox = RequireMailbox(tx.Connection!, tx, mailboxId);
+            var rows = Placements(tx, mailboxId, uids);
+            var updated = new List<MessageInfo>(rows.Count);
+            var modified = new List<long>();
+            var changed = new List<long>();
+            long? modSeq = null;
+            using var update = tx.Command("UPDATE mailbox_messages SET flags = $f, keywords = $k, modseq = $s WHERE mailbox_id = $m AND uid = $u",
+                ("$f", 0), ("$k", null), ("$s", 0L), ("$m", mailboxId), ("$u", 0L));
+            foreach (var row in rows)
+            {
+                // RFC 7162 3.1.3: a message changed since UNCHANGEDSINCE is left alone and reported as MODIFIED.
+                if (change.UnchangedSince is { } since && row.ModSeq > since)
+                {
+                    modified.Add(row.Uid);
+                    continue;
+                }
+                var (flags, keywords) = Apply(row.Flags, row.Keywords, change);
+                if (flags == row.Flags && keywords == row.Keywords)
+                {
+                    updated.Add(ToInfo(row));
+                    continue;
+                }
+                modSeq ??= tx.Bump("modseq");
+                update.Parameters["$f"].Value = (int)flags;
+                update.Parameters["$k"].Value = (object?)keywords ?? DBNull.Value;
+                update.Parameters["$s"].Value = modSeq.Value;
+                update.Parameters["$u"].Value = row.Uid;
+                update.ExecuteNonQuery();
+                changed.Add(row.Uid);
+                updated.Add(ToInfo(row with { Flags = flags, Keywords = keywords, ModSeq = modSeq.Value }));
+            }
+            if (modSeq is { } m)
+            {
+                tx.Execute("UPDATE mailboxes SET highestmodseq = $s WHERE id = $id", ("$s", m), ("$id", mailboxId));
+                context.Changes.Add(new MailboxChange(mailboxId, mailbox.Name, MailboxChangeKind.FlagsChanged, changed, m));
+            }
+            return new StoreFlagsResult(updated, modified);
+        }, cancellationToken);
+    }
+
+    static (MessageFlags Flags, string? Keywords) Apply(MessageFlags flags, string? keywords, FlagChange change)
+    {
+        var current = SplitKeywords(keywords);
+        var given = change.Keywords ?? [];
+        switch (change.Operation)
+        {
+            case FlagOperation.Add:
+                return (flags | change.Flags, JoinKeywords(current.Concat(given)));
+            case FlagOperation.Remove:
+                return (flags & ~change.Flags, JoinKeywords(current.Where(k => !given.Contains(k, StringComparer.OrdinalIgnoreCase))));
+            default:
+                return (change.Flags, JoinKeywords(given));
+        }
+    }
+
+    public async Task<CopyResult> CopyAsync(long sourceMailboxId, UidSet uids, string destinationMailbox, bool move, CancellationToken cancellationToken)
+    {
+        var destinationName = Normalize(destinationMailbox);
+        long limit = await QuotaLimitAsync(cancellationToken).ConfigureAwait(false);
+        return await WriteAsync((tx, context) =>
+        {
+            var connection = tx.Connection!;
+            var source = RequireMailbox(connection, tx, sourceMailboxId);
+            var destination = RequireSelectable(connection, tx, destinationName);
+            var rows = Placements(tx, sourceMailboxId, uids);
+            if (rows.Count == 0)
+                return new CopyResult(destination.Id, destination.UidValidity, [], []);
+            long bytes = rows.Sum(r => r.Size);
+            if (!move && limit > 0 && tx.Meta("storage_used") + bytes > limit)
+                throw new MailStoreException(MailStoreError.OverQuota, "the copy would exceed the storage quota");
+            long modSeq = tx.Bump("modseq");
+            long firstUid = tx.Scalar("UPDATE mailboxes SET uidnext = uidnext + $n, highestmodseq = $s WHERE id = $id RETURNING uidnext - $n",
+                ("$n", (long)rows.Count), ("$s", modSeq), ("$id", destination.Id));
+            long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            using var insert = tx.Command($"""
+                INSERT INTO mailbox_messages(mailbox_id, {PlacementColumns})
+                VALUES ($m, $u, $f, $k, $s, $size, $d, $tz, $now, $id)
+                """, ("$m", destination.Id), ("$u", 0L), ("$f", 0), ("$k", null), ("$s", modSeq), ("$size", 0L), ("$d", 0L), ("$tz", 0), ("$now", now), ("$id", 0L));
+            using var reference = tx.Command("UPDATE messages SET refcount = refcount + 1 WHERE id = $id", ("$id", 0L));
+            var destinationUids = new List<long>(rows.Count);
+            for (int i = 0; i < rows.Count; i++)
+            {
+                var row = rows[i];
+                long uid = firstUid + i;
+                insert.Parameters["$u"].Value = uid;
+                insert.Parameters["$f"].Value = (int)row.Flags;
+                insert.Parameters["$k"].Value = (object?)row.Keywords ?? DBNull.Value;
+                insert.Parameters["$size"].Value = row.Size;
+                insert.Parameters["$d"].Value = row.InternalDate;
+                insert.Parameters["$tz"].Value = row.Tz;
+                insert.Parameters["$id"].Value = row.MessageId;
+                insert.ExecuteNonQuery();
+                destinationUids.Add(uid);
+                if (!move)
+                {
+                    reference.Parameters["$id"].Value = row.MessageId;
+                    reference.ExecuteNonQuery();
+                }
+            }
+            var sourceUids = rows.Select(r => r.Uid).ToList();
+            if (move)
+            {
+                // RFC 6851 3.3: the source messages are expunged in the same atomic operation.
+                RemovePlacements(tx, sourceMailboxId, sourceUids, modSeq);
+                tx.Execute("UPDATE mailboxes SET highestmodseq = $s WHERE id = $id", ("$s", modSeq), ("$id", sourceMailboxId));
+            }
+            else
+            {
+                tx.Bump("storage_used", bytes);
+                tx.Bump("message_count", rows.Count);
+            }
+            context.Changes.Add(new MailboxChange(destination.Id, destination.Name, MailboxChangeKind.Appended, destinationUids, modSeq));
+            if (move)
+                context.Changes.Add(new MailboxChange(source.Id, source.Name, MailboxChangeKind.Expunged, sourceUids, modSeq));
+            return new CopyResult(destination.Id, destination.UidValidity, sourceUids, destinationUids);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes placements and records them as expunged at <paramref name="modSeq"/> (RFC 7162 3.2.10, VANISHED).</summary>
+    static void RemovePlacements(SqliteTransaction tx, long mailboxId, IReadOnlyList<long> uids, long modSeq)
+    {
+        using var delete = tx.Command("DELETE FROM mailbox_messages WHERE mailbox_id = $m AND uid = $u", ("$m", mailboxId), ("$u", 0L));
+        using var record = tx.Command("INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) VALUES ($m, $u, $s)", ("$m", mailboxId), ("$u", 0L), ("$s", modSeq));
+        foreach (var uid in uids)
+        {
+            delete.Parameters["$u"].Value = uid;
+            delete.ExecuteNonQuery();
+            record.Parameters["$u"].Value = uid;
+            record.ExecuteNonQuery();
+        }
+    }
+
+    public Task<IReadOnlyList<long>> ExpungeAsync(long mailboxId, UidSet? uids, CancellationToken cancellationToken)
+    {
+        return WriteAsync<IReadOnlyList<long>>((tx, context) =>
+        {
+            var mailbox = RequireMailbox(tx.Connection!, tx, mailboxId);
+            var rows = Placements(tx, mailboxId, uids, "AND (flags & 8) <> 0");
+            if (rows.Count == 0) return [];
+            long modSeq = tx.Bump("modseq");
+            var expunged = rows.Select(r => r.Uid).ToList();
+            RemovePlacements(tx, mailboxId, expunged, modSeq);
+            DetachMessages(tx, context, rows);
+            tx.Execute("UPDATE mailboxes SET highestmodseq = $s WHERE id = $id", ("$s", modSeq), ("$id", mailboxId));
+            context.Changes.Add(new MailboxChange(mailboxId, mailbox.Name, MailboxChangeKind.Expunged, expunged, modSeq));
+            return expunged;
+        }, cancellationToken);
+    }
+
+    (long Id, long Origin) FindFile(SqliteConnection connection, long mailboxId, long uid)
+    {
+        using var command = connection.Command("""
+            SELECT m.id, m.origin_mailbox FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
+            WHERE mm.mailbox_id = $m AND mm.uid = $u
+            """, ("$m", mailboxId), ("$u", uid));
+        using var r = command.ExecuteReader();
+        if (!r.Read())
+            throw new MailStoreException(MailStoreError.NotFound, $"no message with UID {uid}");
+        return (r.GetInt64(0), r.GetInt64(1));
+    }
+
+    public Task<Stream> OpenMessageAsync(long mailboxId, long uid, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        var (id, origin) = FindFile(connection, mailboxId, uid);
+        var path = MessageFiles.PathOf(MessagesDirectory, id, origin);
+        try
+        {
+            // FileShare.Delete: an expunge by another session may unlink the file while this one streams it.
+            Stream stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete,
+                BufferSize = 16384, Options = FileOptions.SequentialScan,
+            });
+            return Task.FromResult(stream);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new MailStoreException(MailStoreError.Corrupt, $"the file of UID {uid} is missing; run 'tern store verify --fix'");
+        }
+    }
+
+    public Task<MessageStructure> GetStructureAsync(long mailboxId, long uid, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        using var command = connection.Command("""
+            SELECT m.structure FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
+            WHERE mm.mailbox_id = $m AND mm.uid = $u
+            """, ("$m", mailboxId), ("$u", uid));
+        using var r = command.ExecuteReader();
+        if (!r.Read())
+            throw new MailStoreException(MailStoreError.NotFound, $"no message with UID {uid}");
+        return Task.FromResult(StructureSerializer.Deserialize((byte[])r.GetValue(0)));
+    }
+
+    public async Task<long> ClaimRecentAsync(long mailboxId, CancellationToken cancellationToken)
+    {
+        using (var connection = OpenRead())
+        {
+            var row = RequireMailbox(connection, null, mailboxId);
+            if (row.RecentUid >= row.UidNext)
+                return row.UidNext; // nothing new: no write needed
+        }
+        return await WriteAsync((tx, _) =>
+        {
+            // RFC 3501 2.3.2: \Recent belongs to the first session that sees the message.
+            var row = RequireMailbox(tx.Connection!, tx, mailboxId);
+            tx.Execute("UPDATE mailboxes SET recent_uid = $n WHERE id = $id", ("$n", row.UidNext), ("$id", mailboxId));
+            return row.RecentUid;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<QuotaInfo> GetQuotaAsync(CancellationToken cancellationToken)
+    {
+        long limit = await QuotaLimitAsync(cancellationToken).ConfigureAwait(false);
+        using var connection = OpenRead();
+        long used = connection.Scalar("SELECT value FROM meta WHERE key = 'storage_used'");
+        long count = connection.Scalar("SELECT value FROM meta WHERE key = 'message_count'");
+        return new QuotaInfo(used, limit > 0 ? limit : null, count, null);
+    }
+
+    public Task<bool> WasImportedAsync(string mailbox, string key, CancellationToken cancellationToken)
+    {
+        var normalized = Normalize(mailbox);
+        using var connection = OpenRead();
+        var row = FindMailbox(connection, null, normalized);
+        if (row is null) return Task.FromResult(false);
+        return Task.FromResult(connection.Scalar("SELECT count(*) FROM import_keys WHERE mailbox_id = $m AND key = $k", ("$m", row.Id), ("$k", key)) > 0);
+    }
+}

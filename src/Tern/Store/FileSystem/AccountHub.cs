@@ -1,0 +1,344 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Tern.Configuration;
+
+namespace Tern.Store.FileSystem;
+
+/// <summary>The one in-process owner of an account's mail: its index writer, write lock, change hub and maildrop locks.
+/// Every <see cref="AccountHandle"/> of the account (IMAP sessions, POP3, delivery) shares it.</summary>
+/// <remarks>Writes are serialized per account (one writer connection, SQLite transactions); reads use pooled connections
+/// and run concurrently thanks to WAL. Appends commit in groups: each caller writes and fsyncs its own file, then one
+/// of the waiting callers commits every queued append in one transaction (one directory fsync, one WAL fsync).</remarks>
+internal sealed partial class AccountHub : IAsyncDisposable
+{
+    readonly SemaphoreSlim writeLock = new(1, 1);
+    readonly List<AccountHandle> handles = [];
+    readonly ConcurrentDictionary<long, object> maildropLocks = new();
+    readonly Func<long, CancellationToken, Task<long>> quotaLookup;
+    readonly ILogger logger;
+    SqliteConnection? writer;
+    long quotaLimit;
+    DateTime quotaFetched = DateTime.MinValue;
+    int snapshotRunning;
+    DateTime lastSnapshot = DateTime.UtcNow;
+    volatile bool snapshotDirty;
+    bool disposed;
+
+    public AccountHub(long accountId, string root, StoreOptions options, Func<long, CancellationToken, Task<long>> quotaLookup, ILogger logger)
+    {
+        AccountId = accountId;
+        Root = root;
+        Options = options;
+        this.quotaLookup = quotaLookup;
+        this.logger = logger;
+        IndexPath = Path.Combine(root, "index.db");
+        MessagesDirectory = Path.Combine(root, "messages");
+        TempDirectory = Path.Combine(root, "tmp");
+        ConnectionString = IndexDatabase.ConnectionString(IndexPath);
+    }
+
+    public long AccountId { get; }
+    public string Root { get; }
+    public StoreOptions Options { get; }
+    public string IndexPath { get; }
+    public string MessagesDirectory { get; }
+    public string TempDirectory { get; }
+    public string ConnectionString { get; }
+    internal ILogger Logger => logger;
+
+    /// <summary>Creates the folders and the index (with INBOX and the special-use mailboxes on first use), rebuilding the
+    /// index from the message files when it is missing or corrupt, then reconciles index and files.</summary>
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(MessagesDirectory);
+        Directory.CreateDirectory(TempDirectory);
+        bool hasFiles = MessageFiles.Enumerate(MessagesDirectory).Any();
+        if (!File.Exists(IndexPath) && hasFiles)
+        {
+            StoreLog.IndexMissing(logger, AccountId);
+            Reindexer.Rebuild(this);
+        }
+        try
+        {
+            writer = IndexDatabase.OpenWriter(ConnectionString);
+            using var check = writer.Command("SELECT count(*) FROM mailboxes");
+            check.ExecuteScalar();
+        }
+        catch (SqliteException ex) when (IndexDatabase.IsCorruption(ex))
+        {
+            StoreLog.IndexCorrupt(logger, AccountId, ex.Message);
+            writer?.Dispose();
+            SqliteConnection.ClearPool(new SqliteConnection(ConnectionString));
+            Reindexer.Rebuild(this);
+            writer = IndexDatabase.OpenWriter(ConnectionString);
+        }
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using (var tx = writer.BeginTransaction(deferred: false))
+            {
+                if (tx.Scalar("SELECT count(*) FROM mailboxes") == 0)
+                    CreateDefaultMailboxes(tx);
+                tx.Commit();
+            }
+            var report = Reconciler.Run(this, writer, apply: true);
+            foreach (var line in report.Problems)
+                StoreLog.Reconciled(logger, AccountId, line);
+            if (!File.Exists(RecoverySnapshot.MailboxesPath(Root)))
+                RecoverySnapshot.WriteMailboxes(Root, writer);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    void CreateDefaultMailboxes(SqliteTransaction tx)
+    {
+        // RFC 6154: the special-use mailboxes every new account gets, subscribed.
+        (string Name, SpecialUse Use)[] defaults =
+        [
+            (MailboxNames.Inbox, SpecialUse.None), ("Sent", SpecialUse.Sent), ("Drafts", SpecialUse.Drafts),
+            ("Trash", SpecialUse.Trash), ("Junk", SpecialUse.Junk), ("Archive", SpecialUse.Archive),
+        ];
+        foreach (var (name, use) in defaults)
+        {
+            InsertMailbox(tx, name, use);
+            tx.Execute("INSERT OR IGNORE INTO subscriptions(name) VALUES ($n)", ("$n", name));
+        }
+    }
+
+    internal static long InsertMailbox(SqliteTransaction tx, string name, SpecialUse use, bool noSelect = false)
+    {
+        uint uidValidity = tx.NextUidValidity();
+        long modSeq = tx.Bump("modseq");
+        return tx.Scalar("""
+            INSERT INTO mailboxes(name, uidvalidity, uidnext, highestmodseq, special_use, noselect, recent_uid)
+            VALUES ($n, $v, 1, $m, $s, $ns, 1) RETURNING id
+            """, ("$n", name), ("$v", (long)uidValidity), ("$m", modSeq), ("$s", (int)use), ("$ns", noSelect ? 1 : 0));
+    }
+
+    public AccountHandle NewHandle()
+    {
+        var handle = new AccountHandle(this);
+        lock (handles)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            handles.Add(handle);
+        }
+        return handle;
+    }
+
+    public void Release(AccountHandle handle)
+    {
+        bool last;
+        lock (handles)
+        {
+            handles.Remove(handle);
+            last = handles.Count == 0;
+        }
+        foreach (var (mailboxId, owner) in maildropLocks)
+            if (ReferenceEquals(owner, handle))
+                maildropLocks.TryRemove(KeyValuePair.Create(mailboxId, owner));
+        if (last && snapshotDirty)
+            ScheduleSnapshot(force: true);
+    }
+
+    /// <summary>A pooled read connection; WAL lets it read while the writer commits.</summary>
+    public SqliteConnection OpenRead()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    internal sealed class WriteContext
+    {
+        public List<MailboxChange> Changes { get; } = [];
+        public List<(long Id, long Origin)> FilesToDelete { get; } = [];
+        public bool MailboxesChanged { get; set; }
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one write transaction under the account's write lock; after the commit,
+    /// deletes files whose last placement went, and raises the change events.</summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteTransaction, WriteContext, T> work, CancellationToken cancellationToken)
+    {
+        var context = new WriteContext();
+        T result;
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = Writer;
+            try
+            {
+                using (var tx = connection.BeginTransaction(deferred: false))
+                {
+                    result = work(tx, context);
+                    tx.Commit();
+                }
+            }
+            catch (SqliteException ex) when (IndexDatabase.IsDiskFull(ex))
+            {
+                throw new MailStoreException(MailStoreError.DiskFull, "the disk is full");
+            }
+            AfterCommit(connection, context);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+        Publish(context.Changes);
+        return result;
+    }
+
+    void AfterCommit(SqliteConnection connection, WriteContext context)
+    {
+        if (context.FilesToDelete.Count > 0)
+        {
+            foreach (var (id, origin) in context.FilesToDelete)
+                Durable.TryDelete(MessageFiles.PathOf(MessagesDirectory, id, origin));
+            using var tx = connection.BeginTransaction(deferred: false);
+            using var delete = tx.Command("DELETE FROM pending_deletes WHERE message_id = $id", ("$id", 0L));
+            foreach (var (id, _) in context.FilesToDelete)
+            {
+                delete.Parameters["$id"].Value = id;
+                delete.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+        if (context.MailboxesChanged)
+        {
+            try { RecoverySnapshot.WriteMailboxes(Root, connection); }
+            catch (IOException ex) { StoreLog.SnapshotFailed(logger, AccountId, ex.Message); }
+        }
+        snapshotDirty = true;
+        if (DateTime.UtcNow - lastSnapshot > TimeSpan.FromMinutes(10))
+            ScheduleSnapshot(force: false);
+    }
+
+    SqliteConnection Writer
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed || writer is null, this);
+            return writer!;
+        }
+    }
+
+    /// <summary>Runs an action that needs the writer connection alone (reconcile, verify).</summary>
+    public async Task<T> ExclusiveAsync<T>(Func<SqliteConnection, T> action, CancellationToken cancellationToken)
+    {
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try { return action(Writer); }
+        finally { writeLock.Release(); }
+    }
+
+    public void Publish(IReadOnlyList<MailboxChange> changes)
+    {
+        if (changes.Count == 0) return;
+        AccountHandle[] current;
+        lock (handles) current = [.. handles];
+        foreach (var change in changes)
+        {
+            foreach (var handle in current)
+            {
+                try { handle.Raise(change); }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    StoreLog.ChangeHandlerFailed(logger, AccountId, ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>The account's storage limit in octets (0: unlimited), looked up again after a minute so that a
+    /// changed quota takes effect without a restart.</summary>
+    public async ValueTask<long> QuotaLimitAsync(CancellationToken cancellationToken)
+    {
+        if (DateTime.UtcNow - quotaFetched > TimeSpan.FromMinutes(1))
+        {
+            quotaLimit = await quotaLookup(AccountId, cancellationToken).ConfigureAwait(false);
+            quotaFetched = DateTime.UtcNow;
+        }
+        return quotaLimit;
+    }
+
+    /// <summary>Forgets the cached quota (a test, or the CLI changing it).</summary>
+    public void InvalidateQuota() => quotaFetched = DateTime.MinValue;
+
+    public Task<IAsyncDisposable?> TryLockMaildrop(AccountHandle owner, long mailboxId)
+    {
+        if (!maildropLocks.TryAdd(mailboxId, owner))
+            return Task.FromResult<IAsyncDisposable?>(null);
+        return Task.FromResult<IAsyncDisposable?>(new MaildropLock(this, mailboxId, owner));
+    }
+
+    sealed class MaildropLock(AccountHub hub, long mailboxId, object owner) : IAsyncDisposable
+    {
+        int released;
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+                hub.maildropLocks.TryRemove(KeyValuePair.Create(mailboxId, owner));
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    void ScheduleSnapshot(bool force)
+    {
+        if (Interlocked.CompareExchange(ref snapshotRunning, 1, 0) != 0) return;
+        _ = Task.Run(() =>
+        {
+            try { WriteSnapshot(); }
+            finally { Volatile.Write(ref snapshotRunning, 0); }
+        });
+        _ = force;
+    }
+
+    /// <summary>Writes the recovery snapshot (placements and flags of every message) that reindex uses when the index is lost.</summary>
+    public void WriteSnapshot()
+    {
+        if (disposed) return;
+        try
+        {
+            snapshotDirty = false;
+            lastSnapshot = DateTime.UtcNow;
+            using var connection = OpenRead();
+            RecoverySnapshot.WriteFlags(Root, connection);
+        }
+        catch (Exception ex) when (ex is IOException or SqliteException or ObjectDisposedException)
+        {
+            snapshotDirty = true;
+            StoreLog.SnapshotFailed(logger, AccountId, ex.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (disposed) return;
+            while (Volatile.Read(ref snapshotRunning) != 0)
+                await Task.Delay(10).ConfigureAwait(false);
+            if (snapshotDirty && writer is not null)
+            {
+                try { RecoverySnapshot.WriteFlags(Root, writer); }
+                catch (Exception ex) when (ex is IOException or SqliteException) { StoreLog.SnapshotFailed(logger, AccountId, ex.Message); }
+            }
+            disposed = true;
+            writer?.Dispose();
+            writer = null;
+            SqliteConnection.ClearPool(new SqliteConnection(ConnectionString));
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,78 @@
+using System.Runtime.InteropServices;
+
+namespace Tern.Store.FileSystem;
+
+/// <summary>The fsync steps that make a rename durable. A rename is only on disk once the directory that holds the new
+/// name is fsynced; .NET has no API for that, so open(2) the directory read-only and fsync(2) it.</summary>
+internal static class Durable
+{
+    const int ORdOnly = 0;
+    const int ODirectory = 0x10000; // Linux value; fsync of a directory needs only O_RDONLY
+
+    // DllImport rather than LibraryImport: the generated marshalling would need unsafe code in the whole project.
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    static extern int Fsync(int fd);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    static extern int Close(int fd);
+
+    /// <summary>fsyncs a directory so that entries created or renamed in it survive a crash.</summary>
+    public static void SyncDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+            return; // NTFS journals renames; there is no directory handle to flush.
+        int fd = Open(path, ORdOnly | (OperatingSystem.IsLinux() ? ODirectory : 0));
+        if (fd < 0)
+            throw new IOException($"cannot open directory {path} to fsync it (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                // EINVAL: the file system does not support fsync on directories; nothing more can be done.
+                if (errno != 22)
+                    throw new IOException($"fsync of directory {path} failed (errno {errno})", errno);
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>Writes a small file atomically and durably: temporary name, fsync, rename, directory fsync.</summary>
+    public static void WriteFileAtomically(string path, Action<Stream> write)
+    {
+        var dir = Path.GetDirectoryName(path)!;
+        var temp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 65536))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+            SyncDirectory(dir);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    public static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>ENOSPC (Linux 28) or ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL (Windows 112 / 39), also EDQUOT (122).</summary>
+    public static bool IsDiskFull(Exception ex) =>
+        ex is IOException io && ((io.HResult & 0xFFFF) is 28 or 112 or 39 or 122 || io.HResult is 28 or 122);
+}

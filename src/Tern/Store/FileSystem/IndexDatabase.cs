@@ -1,0 +1,141 @@
+using Microsoft.Data.Sqlite;
+
+namespace Tern.Store.FileSystem;
+
+/// <summary>The per-account index (SQLite, WAL): mailboxes, message placements with UIDs, flags and MODSEQs, the parsed
+/// structure of each message file, expunge records for QRESYNC, subscriptions and counters. Everything but the message
+/// octets; it maps one-to-one onto rows of the later shared (PostgreSQL) backend.</summary>
+internal static class IndexDatabase
+{
+    public const int SchemaVersion = 1;
+
+    const string Schema = """
+        CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        -- AUTOINCREMENT: a mailbox id is never reused, since message file names remember the mailbox they were stored in.
+        CREATE TABLE IF NOT EXISTS mailboxes(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            uidvalidity INTEGER NOT NULL,
+            uidnext INTEGER NOT NULL,
+            highestmodseq INTEGER NOT NULL,
+            special_use INTEGER NOT NULL DEFAULT 0,
+            noselect INTEGER NOT NULL DEFAULT 0,
+            recent_uid INTEGER NOT NULL DEFAULT 1);
+        CREATE TABLE IF NOT EXISTS subscriptions(name TEXT PRIMARY KEY) WITHOUT ROWID;
+        -- One row per message file; refcount = placements in mailbox_messages (copies share the file).
+        CREATE TABLE IF NOT EXISTS messages(
+            id INTEGER PRIMARY KEY,
+            origin_mailbox INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            refcount INTEGER NOT NULL,
+            structure BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS mailbox_messages(
+            mailbox_id INTEGER NOT NULL,
+            uid INTEGER NOT NULL,
+            message_id INTEGER NOT NULL,
+            flags INTEGER NOT NULL,
+            keywords TEXT,
+            modseq INTEGER NOT NULL,
+            internaldate INTEGER NOT NULL,
+            tz INTEGER NOT NULL,
+            savedate INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS mailbox_messages_modseq ON mailbox_messages(mailbox_id, modseq);
+        CREATE INDEX IF NOT EXISTS mailbox_messages_message ON mailbox_messages(message_id);
+        CREATE TABLE IF NOT EXISTS expunged(
+            mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL, modseq INTEGER NOT NULL,
+            PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
+        -- Files whose last placement was expunged: deleted after the commit; reconcile finishes the job after a crash.
+        CREATE TABLE IF NOT EXISTS pending_deletes(message_id INTEGER PRIMARY KEY);
+        -- Import ledger: content hashes already imported into a mailbox, so a second import run adds nothing.
+        CREATE TABLE IF NOT EXISTS import_keys(mailbox_id INTEGER NOT NULL, key TEXT NOT NULL, PRIMARY KEY(mailbox_id, key)) WITHOUT ROWID;
+        INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', 1), ('modseq', 1), ('next_message_id', 1),
+            ('uidvalidity', 0), ('storage_used', 0), ('message_count', 0);
+        """;
+
+    public static string ConnectionString(string path) => new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+        DefaultTimeout = 60,
+    }.ToString();
+
+    /// <summary>Opens the writer connection: WAL, and synchronous=FULL so that a commit is on disk when it returns.</summary>
+    public static SqliteConnection OpenWriter(string connectionString)
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;");
+        connection.Execute(Schema);
+        return connection;
+    }
+
+    public static void Execute(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.Command(sql, parameters);
+        command.ExecuteNonQuery();
+    }
+
+    public static SqliteCommand Command(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    public static SqliteCommand Command(this SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = transaction.Connection!.Command(sql, parameters);
+        command.Transaction = transaction;
+        return command;
+    }
+
+    public static int Execute(this SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = transaction.Command(sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    public static long Scalar(this SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = transaction.Command(sql, parameters);
+        var value = command.ExecuteScalar();
+        return value is null or DBNull ? 0 : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public static long Scalar(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.Command(sql, parameters);
+        var value = command.ExecuteScalar();
+        return value is null or DBNull ? 0 : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to a counter in meta and returns the new value.</summary>
+    public static long Bump(this SqliteTransaction transaction, string key, long delta = 1) =>
+        transaction.Scalar("UPDATE meta SET value = value + $d WHERE key = $k RETURNING value", ("$d", delta), ("$k", key));
+
+    public static long Meta(this SqliteTransaction transaction, string key) =>
+        transaction.Scalar("SELECT value FROM meta WHERE key = $k", ("$k", key));
+
+    public static void SetMeta(this SqliteTransaction transaction, string key, long value) =>
+        transaction.Execute("INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = $v", ("$k", key), ("$v", value));
+
+    /// <summary>RFC 3501 2.3.1.1: a new UIDVALIDITY, strictly greater than any this account handed out (time-based, so also
+    /// greater than those of an index that was lost and rebuilt).</summary>
+    public static uint NextUidValidity(this SqliteTransaction transaction)
+    {
+        long last = transaction.Meta("uidvalidity");
+        long now = Math.Clamp(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 1, uint.MaxValue - 1);
+        long next = Math.Max(now, last + 1);
+        if (next > uint.MaxValue) next = 1;
+        transaction.SetMeta("uidvalidity", next);
+        return (uint)next;
+    }
+
+    public static bool IsCorruption(SqliteException ex) => ex.SqliteErrorCode is 11 or 26; // SQLITE_CORRUPT, SQLITE_NOTADB
+    public static bool IsDiskFull(SqliteException ex) => ex.SqliteErrorCode is 13; // SQLITE_FULL
+}

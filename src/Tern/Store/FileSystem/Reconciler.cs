@@ -1,0 +1,175 @@
+using Microsoft.Data.Sqlite;
+
+namespace Tern.Store.FileSystem;
+
+/// <summary>Brings index and message files back into agreement after a crash (run when an account is first opened, and by
+/// <c>tern store verify</c>): temporary files are removed; a file without an index row (written, but the index commit
+/// never happened) is added to the mailbox its name records; a row whose file is gone is expunged and logged; files of
+/// messages already expunged are deleted; reference counts and usage counters are recomputed.</summary>
+internal static class Reconciler
+{
+    public sealed record Report(IReadOnlyList<string> Problems, int OrphansAdded, int MissingRemoved, int TempFilesRemoved)
+    {
+        public bool Clean => Problems.Count == 0;
+    }
+
+    public static Report Run(AccountHub hub, SqliteConnection connection, bool apply)
+    {
+        var problems = new List<string>();
+        int temps = 0;
+        foreach (var temp in Directory.Exists(hub.TempDirectory) ? Directory.EnumerateFiles(hub.TempDirectory) : [])
+        {
+            temps++;
+            problems.Add($"temporary file {Path.GetFileName(temp)} left by an interrupted append");
+            if (apply) Durable.TryDelete(temp);
+        }
+        foreach (var stray in MessageFiles.EnumerateStrays(hub.MessagesDirectory))
+        {
+            temps++;
+            problems.Add($"stray file {Path.GetRelativePath(hub.Root, stray)}");
+            if (apply) Durable.TryDelete(stray);
+        }
+
+        using var tx = connection.BeginTransaction(deferred: !apply);
+        var known = new Dictionary<long, long>();
+        using (var command = tx.Command("SELECT id, origin_mailbox FROM messages"))
+        using (var r = command.ExecuteReader())
+            while (r.Read()) known[r.GetInt64(0)] = r.GetInt64(1);
+        var pending = new HashSet<long>();
+        using (var command = tx.Command("SELECT message_id FROM pending_deletes"))
+        using (var r = command.ExecuteReader())
+            while (r.Read()) pending.Add(r.GetInt64(0));
+
+        var seen = new HashSet<long>();
+        var orphans = new List<MessageFiles.StoredFile>();
+        long maxId = 0;
+        foreach (var file in MessageFiles.Enumerate(hub.MessagesDirectory))
+        {
+            maxId = Math.Max(maxId, file.Id);
+            if (known.ContainsKey(file.Id))
+            {
+                seen.Add(file.Id);
+            }
+            else if (pending.Contains(file.Id))
+            {
+                problems.Add($"file of expunged message {file.Id} not yet deleted");
+                if (apply) Durable.TryDelete(file.Path);
+            }
+            else
+            {
+                orphans.Add(file);
+            }
+        }
+
+        // Rows whose file is gone: the message cannot be served; expunge it so clients learn (VANISHED/EXPUNGE).
+        var missing = known.Keys.Where(id => !seen.Contains(id)).ToList();
+        long modSeq = 0;
+        if (missing.Count > 0)
+        {
+            problems.Add($"{missing.Count} index rows without a message file: {string.Join(", ", missing.Take(20))}");
+            if (apply)
+            {
+                modSeq = tx.Bump("modseq");
+                foreach (var id in missing)
+                {
+                    tx.Execute("INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) SELECT mailbox_id, uid, $s FROM mailbox_messages WHERE message_id = $id",
+                        ("$s", modSeq), ("$id", id));
+                    tx.Execute("UPDATE mailboxes SET highestmodseq = $s WHERE id IN (SELECT mailbox_id FROM mailbox_messages WHERE message_id = $id)",
+                        ("$s", modSeq), ("$id", id));
+                    tx.Execute("DELETE FROM mailbox_messages WHERE message_id = $id", ("$id", id));
+                    tx.Execute("DELETE FROM messages WHERE id = $id", ("$id", id));
+                }
+            }
+        }
+
+        // Files without rows: written and fsynced, but the index commit never happened. Keep them (never lose mail).
+        foreach (var orphan in orphans.OrderBy(o => o.Id))
+        {
+            problems.Add($"message file {Path.GetFileName(orphan.Path)} not in the index");
+            if (apply) AddOrphan(tx, orphan);
+        }
+
+        // Placements pointing at a message row that is gone (should not happen; repair anyway).
+        long dangling = tx.Scalar("SELECT count(*) FROM mailbox_messages WHERE message_id NOT IN (SELECT id FROM messages)");
+        if (dangling > 0)
+        {
+            problems.Add($"{dangling} placements refer to no message");
+            if (apply)
+            {
+                modSeq = modSeq == 0 ? tx.Bump("modseq") : modSeq;
+                tx.Execute("INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) SELECT mailbox_id, uid, $s FROM mailbox_messages WHERE message_id NOT IN (SELECT id FROM messages)", ("$s", modSeq));
+                tx.Execute("DELETE FROM mailbox_messages WHERE message_id NOT IN (SELECT id FROM messages)");
+            }
+        }
+
+        var wrongCounts = new List<(long Id, long Count, long Origin)>();
+        using (var command = tx.Command("""
+            SELECT m.id, (SELECT count(*) FROM mailbox_messages mm WHERE mm.message_id = m.id) AS c, m.origin_mailbox
+            FROM messages m WHERE m.refcount <> (SELECT count(*) FROM mailbox_messages mm WHERE mm.message_id = m.id)
+            """))
+        using (var r = command.ExecuteReader())
+            while (r.Read()) wrongCounts.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)));
+        var deleteAfterCommit = new List<string>();
+        foreach (var (id, count, origin) in wrongCounts)
+        {
+            problems.Add($"message {id} has a wrong reference count (really {count})");
+            if (!apply) continue;
+            if (count == 0)
+            {
+                tx.Execute("DELETE FROM messages WHERE id = $id", ("$id", id));
+                deleteAfterCommit.Add(MessageFiles.PathOf(hub.MessagesDirectory, id, origin));
+            }
+            else
+            {
+                tx.Execute("UPDATE messages SET refcount = $c WHERE id = $id", ("$c", count), ("$id", id));
+            }
+        }
+
+        long used = tx.Scalar("SELECT total(size) FROM mailbox_messages");
+        long messages = tx.Scalar("SELECT count(*) FROM mailbox_messages");
+        if (used != tx.Meta("storage_used") || messages != tx.Meta("message_count"))
+        {
+            problems.Add("usage counters differ from the messages");
+            if (apply)
+            {
+                tx.SetMeta("storage_used", used);
+                tx.SetMeta("message_count", messages);
+            }
+        }
+        if (apply)
+        {
+            tx.Execute("DELETE FROM pending_deletes");
+            long next = Math.Max(tx.Meta("next_message_id"), Math.Max(maxId, tx.Scalar("SELECT max(id) FROM messages")) + 1);
+            tx.SetMeta("next_message_id", next);
+            tx.Commit();
+            foreach (var path in deleteAfterCommit) Durable.TryDelete(path);
+        }
+        return new Report(problems, apply ? orphans.Count : 0, apply ? missing.Count : 0, temps);
+    }
+
+    static void AddOrphan(SqliteTransaction tx, MessageFiles.StoredFile file)
+    {
+        var connection = tx.Connection!;
+        var mailbox = AccountHub.FindMailbox(connection, tx, file.OriginMailbox);
+        if (mailbox is null || mailbox.NoSelect)
+            mailbox = AccountHub.FindMailbox(connection, tx, MailboxNames.Inbox)!;
+        byte[] structure;
+        long size;
+        using (var stream = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            size = stream.Length;
+            structure = StructureSerializer.Serialize(MessageAnalyzer.Analyze(stream));
+        }
+        var date = new DateTimeOffset(File.GetLastWriteTimeUtc(file.Path), TimeSpan.Zero);
+        long modSeq = tx.Bump("modseq");
+        long uid = tx.Scalar("UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = $s WHERE id = $m RETURNING uidnext - 1",
+            ("$s", modSeq), ("$m", mailbox.Id));
+        tx.Execute("INSERT INTO messages(id, origin_mailbox, size, refcount, structure) VALUES ($id, $o, $size, 1, $st)",
+            ("$id", file.Id), ("$o", file.OriginMailbox), ("$size", size), ("$st", structure));
+        tx.Execute("""
+            INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internaldate, tz, savedate, size)
+            VALUES ($m, $u, $id, 0, NULL, $s, $d, 0, $now, $size)
+            """, ("$m", mailbox.Id), ("$u", uid), ("$id", file.Id), ("$s", modSeq), ("$d", date.ToUnixTimeSeconds()),
+            ("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds()), ("$size", size));
+    }
+}

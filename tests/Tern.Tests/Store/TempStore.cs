@@ -1,0 +1,56 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Tern.Configuration;
+using Tern.Store;
+using Tern.Store.FileSystem;
+
+namespace Tern.Tests.Store;
+
+/// <summary>A real <see cref="FileSystemMailStore"/> over a temporary data folder, deleted on dispose.</summary>
+public sealed class TempStore : IAsyncDisposable
+{
+    public TempStore(long quotaBytes = 0)
+    {
+        Directory = Path.Combine(Path.GetTempPath(), "tern-store-" + Guid.NewGuid().ToString("N")[..12]);
+        System.IO.Directory.CreateDirectory(Directory);
+        Options = new TernOptions { DataDirectory = Directory };
+        QuotaBytes = quotaBytes;
+        Store = NewStore();
+    }
+
+    public string Directory { get; }
+    public TernOptions Options { get; }
+    public long QuotaBytes { get; set; }
+    public FileSystemMailStore Store { get; private set; }
+
+    FileSystemMailStore NewStore() => new(Options, null, (_, _) => Task.FromResult(QuotaBytes));
+
+    public string AccountDirectory(long id) => Store.AccountDirectory(id);
+
+    /// <summary>Drops the store as a crash would leave things on disk (the index stays as committed), then a new one.</summary>
+    public async Task RestartAsync()
+    {
+        await Store.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Store = NewStore();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public static MemoryStream Message(string subject, string body = "Hello.", string? extraHeaders = null) =>
+        new(Encoding.UTF8.GetBytes(
+            $"From: Alice <alice@example.org>\r\nTo: bob@example.com\r\nSubject: {subject}\r\nMessage-ID: <{Guid.NewGuid():N}@example.org>\r\n" +
+            $"Date: Fri, 27 Nov 2026 08:00:00 +0000\r\n{extraHeaders}\r\n{body}\r\n"));
+
+    public static async Task<string> ReadAllAsync(IMailAccount account, long mailboxId, long uid)
+    {
+        await using var stream = await account.OpenMessageAsync(mailboxId, uid);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadToEndAsync();
+    }
+}
