@@ -16,14 +16,15 @@ public static class Workloads
 {
     public static IReadOnlyList<Workload> All(BenchContext c)
     {
-        int smtpMessages = c.Quick ? 500 : 2_000;
+        int smtpMessages = c.Quick ? 200 : 1_000;
         var smtpUser = new MailboxSpec("smtp");
-        var popRetr = new MailboxSpec("pop-retr", c.Quick ? 100 : 1_000, 10 * 1024, 1024 * 1024);
-        var popList = new MailboxSpec("pop-list", c.Quick ? 2_000 : 10_000, 2 * 1024, 4 * 1024);
+        var popRetr = new MailboxSpec("pop-retr", c.Quick ? 50 : 1_000, 10 * 1024, 1024 * 1024);
+        var popList = new MailboxSpec("pop-list", c.Quick ? 1_000 : 10_000, 2 * 1024, 4 * 1024);
         var imap1k = new MailboxSpec("imap-1k", 1_000, 2 * 1024, 64 * 1024);
-        var imap100k = new MailboxSpec("imap-100k", c.Quick ? 10_000 : 100_000, 2 * 1024, 6 * 1024);
+        var imapBig = new MailboxSpec("imap-big", c.Quick ? 5_000 : 100_000, 2 * 1024, 6 * 1024);
         var idle = new MailboxSpec("imap-idle", 10);
         int idleSessions = c.Quick ? 100 : 1_000;
+        var analyzerCorpus = new MailboxSpec("analyzer", 200, 10 * 1024, 1024 * 1024);
 
         return
         [
@@ -39,8 +40,10 @@ public static class Workloads
                 (t, ct) => BenchImapWorkload.RunAsync(t, sessions: 10, ct), imap1k),
             Workload.Network("IMAP: mixed ops, 100 sessions, 1,000 msgs", "ops/s", BenchService.Imap,
                 (t, ct) => BenchImapWorkload.RunAsync(t, sessions: 100, ct), imap1k),
-            Workload.Network($"IMAP: mixed ops, 10 sessions, {imap100k.Messages:N0} msgs", "ops/s", BenchService.Imap,
-                (t, ct) => BenchImapWorkload.RunAsync(t, sessions: 10, ct), imap100k),
+            Workload.Network($"IMAP: mixed ops, 10 sessions, {imapBig.Messages:N0} msgs", "ops/s", BenchService.Imap,
+                (t, ct) => BenchImapWorkload.RunAsync(t, sessions: 10, ct), imapBig),
+            Workload.InProcess("Store: parse at delivery (MessageAnalyzer), 10 KB-1 MB msgs, 1 thread", "MB/s",
+                (ctx, ct) => BenchAnalyzerWorkload.RunAsync(ctx, analyzerCorpus, ct)),
             Workload.Network($"IMAP: resident memory with {idleSessions:N0} idle sessions (IDLE)", "MB", BenchService.Imap,
                 (t, ct) => BenchImapIdleWorkload.RunAsync(t, idleSessions, ct), idle, higherIsBetter: false, warmup: false),
         ];

@@ -39,6 +39,13 @@ public class MimeParsingBenchmarks
         return sum;
     }
 
+    [Benchmark(Description = "Tern MessageAnalyzer: the parse once at delivery (sizes, offsets, ENVELOPE, BODYSTRUCTURE)")]
+    public Tern.Store.MessageStructure Analyze()
+    {
+        using var stream = new MemoryStream(message, writable: false);
+        return Tern.Store.MessageAnalyzer.Analyze(stream);
+    }
+
     public static byte[] BuildMessage(int size)
     {
         var random = new Random(42);

@@ -96,7 +96,9 @@ public sealed class TernBenchServer(string ternPath, string workDir, int smtpPor
         }
         if (process.HasExited)
         {
-            Missing = $"tern run exited with code {process.ExitCode}: {lastError ?? "(no output)"}";
+            Missing = lastError?.Contains("nothing to serve", StringComparison.Ordinal) == true
+                ? "not served by Tern yet (tern run: nothing to serve, no protocol has landed)"
+                : $"tern run exited with code {process.ExitCode}: {lastError ?? "(no output)"}";
             return;
         }
         if (!started)
@@ -220,11 +222,14 @@ public sealed class TernBenchServer(string ternPath, string workDir, int smtpPor
                 var user = await accounts.FindUserAsync(spec.Address, cancellationToken)
                     ?? throw new MissingException($"user {spec.Address} not found after tern user add");
                 await using var account = await store.OpenAccountAsync(user.Id, cancellationToken);
-                for (int i = 0; i < spec.Messages; i++)
-                {
-                    using var content = new MemoryStream(BenchCorpus.Message(spec, i), writable: false);
-                    await account.AppendAsync("INBOX", content, new AppendOptions(MessageFlags.None), cancellationToken);
-                }
+                // Concurrent appends, as from several deliveries at once (the store commits them in groups);
+                // UIDs follow completion order, which no workload depends on.
+                await Parallel.ForEachAsync(Enumerable.Range(0, spec.Messages),
+                    new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+                    {
+                        using var content = new MemoryStream(BenchCorpus.Message(spec, i), writable: false);
+                        await account.AppendAsync("INBOX", content, new AppendOptions(MessageFlags.None), ct);
+                    });
             }
         }
         catch (Exception ex) when (ex is MissingException or MailStoreException or NotImplementedException or IOException or InvalidOperationException)
