@@ -35,4 +35,6 @@ public sealed class BenchReport
     public DateTimeOffset Finished { get; set; }
     public List<RowResult> Rows { get; } = [];
     public List<string> Versions { get; } = [];
+    public string LoadAtStart { get; init; } = MachineInfo.LoadAverage();
+    public string LoadAtEnd { get; set; } = "";
 }

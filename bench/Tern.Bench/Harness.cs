@@ -24,44 +24,34 @@ public sealed class Harness(BenchOptions options, TextWriter progress)
         var mailboxes = workloads.Where(w => w.Service is not null && w.Mailbox is not null).Select(w => w.Mailbox!)
             .DistinctBy(m => m.Name).ToList();
         var (postfixProblem, dovecotProblem) = ReadInstallStatus();
+        mailboxesToStart = mailboxes;
+        stopToken = cancellationToken;
         Directory.CreateDirectory(options.WorkDir);
 
         int[] ternPorts = options.TernPorts.Select(p => p == 0 ? FreePort() : p).ToArray();
         var tern = new TernBenchServer(options.TernPath, options.WorkDir, ternPorts[0], ternPorts[1], ternPorts[2]);
+        BenchMaildir? maildir = null;
         PostfixBenchServer? postfix = null;
         SinkBenchServer? sink = null;
         DovecotBenchServer? dovecot = null;
         var servers = new List<BenchServer> { tern };
         if (!options.TernOnly)
         {
-            var maildir = new BenchMaildir(Path.Combine(options.WorkDir, "maildir"));
+            maildir = new BenchMaildir(Path.Combine(options.WorkDir, "maildir"));
             postfix = new PostfixBenchServer(options.WorkDir, maildir, options.PostfixPorts[0], postfixProblem);
             sink = new SinkBenchServer(options.PostfixPorts[1], postfixProblem);
             dovecot = new DovecotBenchServer(options.WorkDir, maildir, options.DovecotPorts[0], options.DovecotPorts[1], dovecotProblem);
             servers.AddRange([postfix, sink, dovecot]);
-            Progress($"writing {mailboxes.Sum(m => m.Messages):N0} messages into the reference Maildir");
-            try
-            {
-                await maildir.CreateAsync(mailboxes, cancellationToken);
-            }
-            catch (MissingException ex)
-            {
-                postfixProblem ??= ex.Message;
-                dovecotProblem ??= ex.Message;
-            }
         }
+        foreach (var server in servers)
+            server.Progress = line => Progress($"  {server.Name}: {line}");
 
         try
         {
-            foreach (var server in servers)
-            {
-                Progress($"starting {server.Name}");
-                await server.StartAsync(mailboxes, cancellationToken);
-                if (server.Missing is not null)
-                    Progress($"  {server.Name}: missing: {server.Missing}");
-                if (server.Version is not null)
-                    report.Versions.Add(server.Version);
-            }
+            // Tern and the references get ready side by side: their set-up (users, maildrops) is not measured.
+            await Task.WhenAll(StartAsync([tern], null), StartAsync(servers.Skip(1).ToList(), maildir));
+            foreach (var server in servers.Where(s => s.Version is not null))
+                report.Versions.Add(server.Version!);
             if (tern.AccountsProblem is not null)
                 Progress($"  Tern: {tern.AccountsProblem}");
             if (tern.StoreProblem is not null)
@@ -89,8 +79,38 @@ public sealed class Harness(BenchOptions options, TextWriter progress)
             }
         }
         report.Finished = DateTimeOffset.UtcNow;
+        report.LoadAtEnd = MachineInfo.LoadAverage();
         return report;
     }
+
+    /// <summary>Starts servers one after the other; the reference servers first get the shared Maildir.</summary>
+    async Task StartAsync(IReadOnlyList<BenchServer> servers, BenchMaildir? maildir)
+    {
+        if (servers.Count == 0)
+            return;
+        if (maildir is not null)
+        {
+            Progress($"writing {mailboxesToStart.Sum(m => m.Messages):N0} messages into the reference Maildir");
+            try
+            {
+                await maildir.CreateAsync(mailboxesToStart, stopToken);
+            }
+            catch (MissingException ex)
+            {
+                foreach (var server in servers)
+                    server.MarkMissing(ex.Message);
+            }
+        }
+        foreach (var server in servers.Where(s => s.Missing is null))
+        {
+            Progress($"starting {server.Name}");
+            await server.StartAsync(mailboxesToStart, stopToken);
+            Progress(server.Missing is null ? $"{server.Name} is up" : $"  {server.Name}: missing: {server.Missing}");
+        }
+    }
+
+    IReadOnlyList<MailboxSpec> mailboxesToStart = [];
+    CancellationToken stopToken;
 
     (string? Postfix, string? Dovecot) ReadInstallStatus()
     {
@@ -193,7 +213,8 @@ public sealed class Harness(BenchOptions options, TextWriter progress)
                 await RunRoundAsync(workload, server, result, record: false, round: 0, cancellationToken);
         }
         // Interleaved: Tern, reference, (ceiling), Tern, reference... so that drift hits every server alike.
-        for (int round = 1; round <= options.Rounds; round++)
+        int rounds = Math.Min(options.Rounds, workload.MaxRounds ?? int.MaxValue);
+        for (int round = 1; round <= rounds; round++)
         {
             foreach (var (server, result) in participants)
             {
@@ -255,9 +276,11 @@ public sealed class Harness(BenchOptions options, TextWriter progress)
         }
     }
 
+    readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+
     void Progress(string line)
     {
-        progress.WriteLine(line);
+        progress.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {line}");
         progress.Flush();
     }
 

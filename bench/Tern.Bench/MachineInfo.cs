@@ -17,6 +17,13 @@ public static class MachineInfo
         yield return (".NET", RuntimeInformation.FrameworkDescription);
     }
 
+    /// <summary>The 1, 5 and 15 minute load averages: other work on the machine skews every figure.</summary>
+    public static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "?"; }
+    }
+
     static string? Read(string file, string key)
     {
         if (!File.Exists(file))

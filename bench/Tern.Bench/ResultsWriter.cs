@@ -62,6 +62,10 @@ public static class ResultsWriter
                       $"interleaved (Tern, reference, Tern, reference...) after one warm-up round each; time-boxed rounds last {o.Duration.TotalSeconds:0.#} s");
         foreach (var (key, value) in MachineInfo.Describe())
             sb.AppendLine($"- **{key}:** {value}");
+        sb.AppendLine($"- **Load average (1, 5, 15 min):** {report.LoadAtStart} at the start, {report.LoadAtEnd} at the end" +
+                      (Environment.ProcessorCount > 0 && double.TryParse(report.LoadAtStart.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out var load) && load > Environment.ProcessorCount
+                          ? " — the machine was busy with other work, so the figures are noisy; compare ratios, not absolute numbers"
+                          : ""));
         if (report.Versions.Count > 0)
             sb.AppendLine($"- **Servers:** {string.Join(", ", report.Versions)}");
         sb.AppendLine();

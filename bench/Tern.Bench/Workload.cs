@@ -39,7 +39,7 @@ public sealed class MissingException(string reason) : Exception(reason);
 
 /// <summary>One line of the results table. A network workload runs against Tern and against the reference
 /// server of its protocol, interleaved; an in-process workload runs Tern's code alone.</summary>
-public sealed class Workload
+public sealed record Workload
 {
     public required string Name { get; init; }
 
@@ -59,6 +59,9 @@ public sealed class Workload
 
     /// <summary>One unrecorded run against each server first (caches, indexes, JIT).</summary>
     public bool Warmup { get; init; } = true;
+
+    /// <summary>At most this many rounds (a measurement that barely varies and is slow to set up); null: <c>--rounds</c>.</summary>
+    public int? MaxRounds { get; init; }
 
     public Func<BenchTarget, CancellationToken, Task<double>>? RunAgainst { get; init; }
     public Func<BenchContext, CancellationToken, Task<double>>? RunInProcess { get; init; }

@@ -14,6 +14,12 @@ public abstract class BenchServer : IAsyncDisposable
     /// <summary>Why the server is not there (not installed, failed to start); null when it runs.</summary>
     public string? Missing { get; protected set; }
 
+    /// <summary>Marks the server missing before it is started (its files could not be prepared).</summary>
+    public void MarkMissing(string reason) => Missing ??= reason;
+
+    /// <summary>Where the server reports its set-up steps (the harness prints them with the time).</summary>
+    public Action<string> Progress { get; set; } = _ => { };
+
     /// <summary>"Postfix 3.7.11" and the like, for the machine section of the results.</summary>
     public string? Version { get; protected set; }
 

@@ -74,9 +74,16 @@ public sealed class TernBenchServer(string ternPath, string workDir, int smtpPor
         Directory.CreateDirectory(dataDir);
         Version = "Tern " + (typeof(TernHost).Assembly.GetName().Version?.ToString() ?? "");
 
+        var watch = Stopwatch.StartNew();
         await AddUsersAsync(mailboxes, cancellationToken);
+        Progress(AccountsProblem ?? $"{mailboxes.Count} users added with tern domain/user add ({watch.Elapsed.TotalSeconds:F1} s)");
         if (AccountsProblem is null)
-            await AppendMessagesAsync(mailboxes.Where(m => m.Messages > 0).ToList(), cancellationToken);
+        {
+            watch.Restart();
+            var filled = mailboxes.Where(m => m.Messages > 0).ToList();
+            await AppendMessagesAsync(filled, cancellationToken);
+            Progress(StoreProblem ?? $"{filled.Sum(m => m.Messages):N0} messages appended through Tern's store ({watch.Elapsed.TotalSeconds:F1} s)");
+        }
 
         log = new StreamWriter(logFile, append: false, Encoding.UTF8) { AutoFlush = true };
         process = StartTern(["run"]);
@@ -185,15 +192,12 @@ public sealed class TernBenchServer(string ternPath, string workDir, int smtpPor
             AccountsProblem = $"tern domain add failed: {domain.LastLine()}";
             return;
         }
-        foreach (var mailbox in mailboxes)
-        {
-            var user = await TernCommandAsync(["user", "add", mailbox.Address, "--password-stdin"], Password + "\n", cancellationToken);
-            if (!user.Ok)
-            {
-                AccountsProblem = $"tern user add failed: {user.LastLine()}";
-                return;
-            }
-        }
+        // One process per user, side by side: each is mostly .NET start-up.
+        var added = await Task.WhenAll(mailboxes.Select(mailbox =>
+            TernCommandAsync(["user", "add", mailbox.Address, "--password-stdin"], Password + "\n", cancellationToken)));
+        var failed = added.FirstOrDefault(r => !r.Ok);
+        if (failed is not null)
+            AccountsProblem = $"tern user add failed: {failed.LastLine()}";
     }
 
     /// <summary>Appends the workloads' messages through Tern's own store (the same code delivery uses), in this
