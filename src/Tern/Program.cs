@@ -19,7 +19,17 @@ foreach (var command in QueueCommands.Create())
 
 try
 {
-    return await root.Parse(args).InvokeAsync();
+    // "@example.com" is a catch-all alias, not a response file.
+    var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+    if (parse.Errors.Count > 0)
+    {
+        foreach (var error in parse.Errors)
+            Console.Error.WriteLine($"tern: {error.Message} (see --help)");
+        return 2;
+    }
+    // Errors are handled below, as one line each; System.CommandLine's own handler would print a stack trace.
+    // The host handles SIGTERM/Ctrl-C itself (graceful stop); System.CommandLine must not exit the process first.
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
 }
 // Bad input is one line naming the culprit and a non-zero exit, never a stack trace.
 catch (ConfigurationException ex)

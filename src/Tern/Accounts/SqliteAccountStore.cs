@@ -265,6 +265,8 @@ public sealed partial class SqliteAccountStore : IAccountStore, IDisposable
         var connection = new SqliteConnection(connectionString);
         try
         {
+            if (!schemaReady)
+                Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
             await connection.OpenAsync(cancellationToken);
             if (!schemaReady)
             {
@@ -284,7 +286,7 @@ public sealed partial class SqliteAccountStore : IAccountStore, IDisposable
             }
             return connection;
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
             await connection.DisposeAsync();
             throw new AccountException($"cannot open {DatabasePath}: {ex.Message}");
@@ -322,6 +324,5 @@ public sealed partial class SqliteAccountStore : IAccountStore, IDisposable
     {
         using var connection = new SqliteConnection(connectionString);
         SqliteConnection.ClearPool(connection);
-        schemaLock.Dispose();
     }
 }

@@ -25,6 +25,11 @@ static class AccountCli
                 Console.Error.WriteLine($"tern: {ex.Message}");
                 return 1;
             }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                Console.Error.WriteLine($"tern: accounts database: {ex.Message}");
+                return 1;
+            }
             catch (ConfigurationException ex)
             {
                 foreach (var problem in ex.Problems)

@@ -92,12 +92,26 @@ public sealed class UserCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task User_remove_deletes_the_user()
+    public async Task User_remove_deletes_the_user_and_its_mail_unless_kept()
     {
         await AddDomainAndUserAsync();
+        AssertOk(await tern.RunWithInputAsync("pw\n", "user", "add", "bob@example.com", "--password-stdin"));
+        // The mail of account <id> lives under data/accounts/<id>/ (docs/ARCHITECTURE.md).
+        var aliceMail = Path.Combine(tern.DataDirectory, "accounts", "1");
+        var bobMail = Path.Combine(tern.DataDirectory, "accounts", "2");
+        Directory.CreateDirectory(aliceMail);
+        Directory.CreateDirectory(bobMail);
+
         var run = await tern.RunAsync("user", "remove", "alice@example.com");
         AssertOk(run);
-        Assert.StartsWith("user alice@example.com removed", run.Output, StringComparison.Ordinal);
+        Assert.Equal("user alice@example.com removed with its mail", run.Output.Trim());
+        Assert.False(Directory.Exists(aliceMail));
+
+        var kept = await tern.RunAsync("user", "remove", "bob@example.com", "--keep-mail");
+        AssertOk(kept);
+        Assert.Equal("user bob@example.com removed; its mail (account 2) is kept", kept.Output.Trim());
+        Assert.True(Directory.Exists(bobMail));
+
         Assert.Contains("no users", (await tern.RunAsync("user", "list")).Output, StringComparison.Ordinal);
         AssertOneLineError(await tern.RunAsync("user", "remove", "alice@example.com"), "no such user: alice@example.com");
     }

@@ -38,7 +38,7 @@ public sealed class RecoveryTests
             await account.AppendAsync("INBOX", TempStore.Message("file lost"), new AppendOptions());
             archiveId = (await account.GetMailboxAsync("Archive"))!.Id;
         }
-        await temp.RestartAsync();
+        await temp.CrashAsync();
         // Crash 1: a message file renamed into place whose index commit never happened (id 50, first stored in Archive).
         var shard = Path.GetDirectoryName(Files(temp)[0])!;
         File.WriteAllText(Path.Combine(shard, $"50-{archiveId}.eml"), "Subject: orphan\r\nFrom: x@example.org\r\n\r\nsaved\r\n");

@@ -27,12 +27,20 @@ public sealed class TempStore : IAsyncDisposable
 
     public string AccountDirectory(long id) => Store.AccountDirectory(id);
 
-    /// <summary>Drops the store as a crash would leave things on disk (the index stays as committed), then a new one.</summary>
+    /// <summary>Stops the store cleanly and starts a new one over the same folder.</summary>
     public async Task RestartAsync()
     {
         await Store.DisposeAsync();
         SqliteConnection.ClearAllPools();
         Store = NewStore();
+    }
+
+    /// <summary>As <see cref="RestartAsync"/>, but leaves the disk as a crash would: no clean-shutdown marker, so the next
+    /// open checks every file against the index.</summary>
+    public async Task CrashAsync(long accountId = 1)
+    {
+        await RestartAsync();
+        File.Delete(Path.Combine(AccountDirectory(accountId), "clean-shutdown"));
     }
 
     public async ValueTask DisposeAsync()

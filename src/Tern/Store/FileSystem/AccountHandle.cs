@@ -92,6 +92,10 @@ internal sealed class AccountHandle(AccountHub hub) : IMailAccount
     internal Task<AppendResult> ImportAsync(string mailbox, Stream content, AppendOptions options, string key, CancellationToken cancellationToken) =>
         Live.AppendAsync(mailbox, content, options, key, cancellationToken);
 
+    /// <summary>Bulk loading: see <see cref="AccountHub.BulkAppendAsync"/>.</summary>
+    internal Task<IReadOnlyList<long>> BulkAppendAsync(string mailbox, IEnumerable<(byte[] Content, AppendOptions Options)> messages, int batchSize, CancellationToken cancellationToken) =>
+        Live.BulkAppendAsync(mailbox, messages, batchSize, cancellationToken);
+
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0)

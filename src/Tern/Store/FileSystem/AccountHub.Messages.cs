@@ -120,8 +120,23 @@ internal sealed partial class AccountHub
         using var connection = OpenRead();
         using var tx = connection.BeginTransaction(deferred: true);
         RequireMailbox(connection, tx, mailboxId);
-        IReadOnlyList<MessageInfo> list = Placements(connection, tx, mailboxId, uids).Select(ToInfo).ToList();
-        return Task.FromResult(list);
+        if (uids is not null)
+            return Task.FromResult<IReadOnlyList<MessageInfo>>(Placements(connection, tx, mailboxId, uids).Select(ToInfo).ToList());
+        // The whole mailbox (SELECT of a large mailbox): straight from the reader, no intermediate rows.
+        using var command = Cmd(connection, tx, $"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m ORDER BY uid", ("$m", mailboxId));
+        using var r = command.ExecuteReader();
+        var list = new List<MessageInfo>();
+        while (r.Read())
+        {
+            int tz = r.GetInt32(6);
+            var offset = tz == 0 ? TimeSpan.Zero : TimeSpan.FromMinutes(tz);
+            list.Add(new MessageInfo(
+                r.GetInt64(0), (MessageFlags)r.GetInt32(1), r.IsDBNull(2) ? [] : SplitKeywords(r.GetString(2)), r.GetInt64(3), r.GetInt64(4),
+                new DateTimeOffset(DateTime.UnixEpoch.AddSeconds(r.GetInt64(5)).Ticks + offset.Ticks, offset),
+                new DateTimeOffset(DateTime.UnixEpoch.AddSeconds(r.GetInt64(7)).Ticks, TimeSpan.Zero),
+                EmailId(r.GetInt64(8))));
+        }
+        return Task.FromResult<IReadOnlyList<MessageInfo>>(list);
     }
 
     public Task<IReadOnlyList<MessageInfo>> GetChangedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken)
@@ -155,6 +170,8 @@ internal sealed partial class AccountHub
         return WriteAsync((tx, context) =>
         {
             var mailbox = RequireMailbox(tx.Connection!, tx, mailboxId);
+            if (change.Keywords is null || change.Keywords.Count == 0)
+                return StoreSystemFlags(tx, context, mailbox, uids, change);
             var rows = Placements(tx, mailboxId, uids);
             var updated = new List<MessageInfo>(rows.Count);
             var modified = new List<long>();
@@ -192,6 +209,73 @@ internal sealed partial class AccountHub
             }
             return new StoreFlagsResult(updated, modified);
         }, cancellationToken);
+    }
+
+    /// <summary>The common case, system flags only: one UPDATE per UID range instead of one per message.</summary>
+    static StoreFlagsResult StoreSystemFlags(SqliteTransaction tx, WriteContext context, MailboxRow mailbox, UidSet uids, FlagChange change)
+    {
+        var connection = tx.Connection!;
+        int f = (int)change.Flags;
+        var (set, changedWhen) = change.Operation switch
+        {
+            FlagOperation.Add => ("flags = flags | $f", "(flags & $f) <> $f"),
+            FlagOperation.Remove => ("flags = flags & ~$f", "(flags & $f) <> 0"),
+            _ => ("flags = $f, keywords = NULL", "(flags <> $f OR keywords IS NOT NULL)"),
+        };
+        var modified = new List<long>();
+        if (change.UnchangedSince is { } since)
+        {
+            modified = Placements(tx, mailbox.Id, uids, "AND modseq > " + since.ToString(CultureInfo.InvariantCulture)).Select(p => p.Uid).ToList();
+        }
+        string condition = change.UnchangedSince is { } s ? " AND modseq <= " + s.ToString(CultureInfo.InvariantCulture) : "";
+        long modSeq = 0;
+        var changed = new List<long>();
+        using var update = tx.Command(
+            $"UPDATE mailbox_messages SET {set}, modseq = $s WHERE mailbox_id = $m AND uid BETWEEN $a AND $b AND {changedWhen}{condition} RETURNING uid",
+            ("$f", f), ("$s", 0L), ("$m", mailbox.Id), ("$a", 0L), ("$b", 0L));
+        foreach (var (first, last) in ResolveRanges(connection, tx, mailbox.Id, uids))
+        {
+            if (modSeq == 0)
+            {
+                // Allocate the MODSEQ only once something is known to change.
+                using var probe = tx.Command($"SELECT EXISTS(SELECT 1 FROM mailbox_messages WHERE mailbox_id = $m AND uid BETWEEN $a AND $b AND {changedWhen}{condition})",
+                    ("$f", f), ("$m", mailbox.Id), ("$a", first), ("$b", last));
+                if (probe.ExecuteScalar() is long e && e == 0) continue;
+                modSeq = tx.Bump("modseq");
+                update.Parameters["$s"].Value = modSeq;
+            }
+            update.Parameters["$a"].Value = first;
+            update.Parameters["$b"].Value = last;
+            using var r = update.ExecuteReader();
+            while (r.Read()) changed.Add(r.GetInt64(0));
+        }
+        var modifiedSet = modified.ToHashSet();
+        var updated = Placements(tx, mailbox.Id, uids).Where(p => !modifiedSet.Contains(p.Uid)).Select(ToInfo).ToList();
+        if (changed.Count > 0)
+        {
+            changed.Sort();
+            tx.Execute("UPDATE mailboxes SET highestmodseq = $s WHERE id = $id", ("$s", modSeq), ("$id", mailbox.Id));
+            context.Changes.Add(new MailboxChange(mailbox.Id, mailbox.Name, MailboxChangeKind.FlagsChanged, changed, modSeq));
+        }
+        return new StoreFlagsResult(updated, modified);
+    }
+
+    /// <summary>The UID ranges of a set with "*" resolved to the highest UID (RFC 3501 6.4.8).</summary>
+    static List<(long First, long Last)> ResolveRanges(SqliteConnection connection, SqliteTransaction? tx, long mailboxId, UidSet uids)
+    {
+        var list = new List<(long, long)>(uids.Ranges.Count);
+        long? maxUid = null;
+        foreach (var (first, last) in uids.Ranges)
+        {
+            if (last != long.MaxValue) { list.Add((first, last)); continue; }
+            if (maxUid is null)
+            {
+                using var max = Cmd(connection, tx, "SELECT max(uid) FROM mailbox_messages WHERE mailbox_id = $m", ("$m", mailboxId));
+                maxUid = max.ExecuteScalar() is long m ? m : 0;
+            }
+            list.Add((Math.Min(first, maxUid.Value), maxUid.Value));
+        }
+        return list;
     }
 
     static (MessageFlags Flags, string? Keywords) Apply(MessageFlags flags, string? keywords, FlagChange change)

@@ -46,6 +46,7 @@ internal sealed partial class AccountHub : IAsyncDisposable
     public string MessagesDirectory { get; }
     public string TempDirectory { get; }
     public string ConnectionString { get; }
+    string CleanShutdownMarker => Path.Combine(Root, "clean-shutdown");
     internal ILogger Logger => logger;
 
     /// <summary>Creates the folders and the index (with INBOX and the special-use mailboxes on first use), rebuilding the
@@ -74,6 +75,13 @@ internal sealed partial class AccountHub : IAsyncDisposable
             Reindexer.Rebuild(this);
             writer = IndexDatabase.OpenWriter(ConnectionString);
         }
+        // A clean shutdown leaves a marker; without it (a crash), every file is checked against the index.
+        bool clean = File.Exists(CleanShutdownMarker);
+        if (clean)
+        {
+            File.Delete(CleanShutdownMarker);
+            Durable.SyncDirectory(Root);
+        }
         await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -83,7 +91,7 @@ internal sealed partial class AccountHub : IAsyncDisposable
                     CreateDefaultMailboxes(tx);
                 tx.Commit();
             }
-            var report = Reconciler.Run(this, writer, apply: true);
+            var report = Reconciler.Run(this, writer, apply: true, full: !clean);
             foreach (var line in report.Problems)
                 StoreLog.Reconciled(logger, AccountId, line);
             if (!File.Exists(RecoverySnapshot.MailboxesPath(Root)))
@@ -330,9 +338,19 @@ internal sealed partial class AccountHub : IAsyncDisposable
                 catch (Exception ex) when (ex is IOException or SqliteException) { StoreLog.SnapshotFailed(logger, AccountId, ex.Message); }
             }
             disposed = true;
+            bool hadWriter = writer is not null;
             writer?.Dispose();
             writer = null;
             SqliteConnection.ClearPool(new SqliteConnection(ConnectionString));
+            if (hadWriter && Directory.Exists(Root))
+            {
+                try
+                {
+                    File.WriteAllBytes(CleanShutdownMarker, []);
+                    Durable.SyncDirectory(Root);
+                }
+                catch (IOException ex) { StoreLog.SnapshotFailed(Logger, AccountId, ex.Message); }
+            }
         }
         finally
         {

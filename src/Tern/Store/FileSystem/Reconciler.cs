@@ -13,8 +13,12 @@ internal static class Reconciler
         public bool Clean => Problems.Count == 0;
     }
 
-    public static Report Run(AccountHub hub, SqliteConnection connection, bool apply)
+    /// <param name="full">False after a clean shutdown: only temporary files and pending deletions are looked at,
+    /// not every message file (a directory scan that costs seconds on a large account).</param>
+    public static Report Run(AccountHub hub, SqliteConnection connection, bool apply, bool full = true)
     {
+        if (!full)
+            return Quick(hub, connection);
         var problems = new List<string>();
         int temps = 0;
         foreach (var temp in Directory.Exists(hub.TempDirectory) ? Directory.EnumerateFiles(hub.TempDirectory) : [])
@@ -145,6 +149,33 @@ internal static class Reconciler
             foreach (var path in deleteAfterCommit) Durable.TryDelete(path);
         }
         return new Report(problems, apply ? orphans.Count : 0, apply ? missing.Count : 0, temps);
+    }
+
+    static Report Quick(AccountHub hub, SqliteConnection connection)
+    {
+        var problems = new List<string>();
+        int temps = 0;
+        foreach (var temp in Directory.Exists(hub.TempDirectory) ? Directory.EnumerateFiles(hub.TempDirectory) : [])
+        {
+            temps++;
+            problems.Add($"temporary file {Path.GetFileName(temp)} left behind");
+            Durable.TryDelete(temp);
+        }
+        using var tx = connection.BeginTransaction(deferred: false);
+        var pending = new List<long>();
+        using (var command = tx.Command("SELECT message_id FROM pending_deletes"))
+        using (var r = command.ExecuteReader())
+            while (r.Read()) pending.Add(r.GetInt64(0));
+        foreach (var id in pending)
+        {
+            var shard = Path.Combine(hub.MessagesDirectory, MessageFiles.ShardOf(id));
+            if (!Directory.Exists(shard)) continue;
+            foreach (var file in Directory.EnumerateFiles(shard, id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "-*.eml"))
+                Durable.TryDelete(file);
+        }
+        tx.Execute("DELETE FROM pending_deletes");
+        tx.Commit();
+        return new Report(problems, 0, 0, temps);
     }
 
     static void AddOrphan(SqliteTransaction tx, MessageFiles.StoredFile file)

@@ -1,0 +1,302 @@
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+using Tern.Accounts;
+using Tern.Configuration;
+using Tern.Queue;
+using Tern.Store;
+
+namespace Tern.Delivery.Local;
+
+/// <summary>Takes queued mail for local recipients into their INBOX: at once when an entry is queued, and on every
+/// rescan (at start and every <see cref="RelayOptions.IntervalSeconds"/>) for deferred recipients.</summary>
+/// <remarks>
+/// <para>Each recipient is handled on its own; an alias's users each get one copy (and a user reached twice in one
+/// message gets one copy). Targets of an alias in other domains become new pending recipients for the relay.</para>
+/// <para>At-least-once: the .env records each account right after the store's append has returned (fsynced). A crash
+/// between the two delivers that copy again after the restart; nothing is ever lost or left half-delivered.</para>
+/// </remarks>
+public sealed class LocalDeliveryAgent(
+    TernOptions options, QueueStore queue, IAccountStore accounts, IMailStore store, ILogger<LocalDeliveryAgent> logger)
+    : BackgroundService
+{
+    readonly Channel<string> work = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = false });
+    readonly Lock gate = new();
+    readonly HashSet<string> waiting = new(StringComparer.Ordinal);
+    readonly HashSet<string> running = new(StringComparer.Ordinal);
+    readonly HashSet<string> again = new(StringComparer.Ordinal);
+
+    /// <summary>Queues an entry for a delivery pass unless one is already waiting. Passes over one entry never overlap
+    /// (two at once could both deliver the same recipient); a signal during a pass schedules one more after it.</summary>
+    public void Post(string id)
+    {
+        lock (gate)
+        {
+            if (running.Contains(id))
+                again.Add(id);
+            else if (waiting.Add(id))
+                work.Writer.TryWrite(id);
+        }
+    }
+
+    void Started(string id)
+    {
+        lock (gate)
+        {
+            waiting.Remove(id);
+            running.Add(id);
+        }
+    }
+
+    void Finished(string id)
+    {
+        lock (gate)
+        {
+            running.Remove(id);
+            if (again.Remove(id) && waiting.Add(id))
+                work.Writer.TryWrite(id);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        queue.Enqueued += Post;
+        try
+        {
+            int workers = Math.Max(4, Environment.ProcessorCount * 2);
+            var tasks = Enumerable.Range(0, workers).Select(_ => WorkAsync(stoppingToken)).ToList();
+            tasks.Add(RescanAsync(stoppingToken));
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            queue.Enqueued -= Post;
+        }
+    }
+
+    async Task RescanAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Relay.IntervalSeconds));
+        do
+        {
+            foreach (var id in await queue.ListAsync(stoppingToken).ConfigureAwait(false))
+                Post(id);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    async Task WorkAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var id in work.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            Started(id);
+            try
+            {
+                await DeliverAsync(id, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // one bad entry must not stop delivery of the others; it is logged and retried on the next scan
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LocalDeliveryLog.PassFailed(logger, ex, id);
+            }
+            finally
+            {
+                Finished(id);
+            }
+        }
+    }
+
+    /// <summary>One delivery pass over an entry: every due local recipient, then the entry ends if all are final.</summary>
+    async Task DeliverAsync(string id, CancellationToken cancellationToken)
+    {
+        var envelope = await queue.ReadEnvelopeAsync(id, cancellationToken).ConfigureAwait(false);
+        if (envelope is null)
+            return;
+        var now = DateTimeOffset.UtcNow;
+        bool changed = false;
+        HeaderList? headers = null;
+        // Index-based: the list may grow with an alias's remote targets, which are not ours.
+        for (int i = 0; i < envelope.Recipients.Count; i++)
+        {
+            var recipient = envelope.Recipients[i];
+            if (!recipient.IsDue(now))
+                continue;
+            var resolution = await accounts.ResolveRecipientAsync(recipient.Address, cancellationToken).ConfigureAwait(false);
+            switch (resolution.Status)
+            {
+                case RecipientStatus.NotLocal:
+                    continue; // the relay's
+                case RecipientStatus.Unknown:
+                    envelope = await FailAsync(id, i, "550 5.1.1 No such user here", cancellationToken).ConfigureAwait(false);
+                    break;
+                case RecipientStatus.Disabled:
+                    envelope = await FailAsync(id, i, "550 5.2.1 Mailbox disabled", cancellationToken).ConfigureAwait(false);
+                    break;
+                case RecipientStatus.Loop:
+                    envelope = await FailAsync(id, i, "554 5.4.6 Alias loop detected", cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    headers ??= await ReadHeadersAsync(id, cancellationToken).ConfigureAwait(false);
+                    envelope = await DeliverRecipientAsync(id, envelope, i, resolution, headers, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+            if (envelope is null)
+                return; // removed meanwhile
+            changed = true;
+        }
+        if (changed)
+            await queue.FinishIfDoneAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    async Task<QueueEnvelope?> DeliverRecipientAsync(
+        string id, QueueEnvelope envelope, int index, RecipientResolution resolution, HeaderList headers, CancellationToken cancellationToken)
+    {
+        var recipient = envelope.Recipients[index];
+        // One copy per account per message, even when two recipients (alice, and an alias of alice) reach it.
+        var done = envelope.Recipients.SelectMany(r => r.DeliveredAccounts).ToHashSet();
+        var users = resolution.LocalUsers.Where(u => !done.Contains(u.Id)).ToList();
+        for (int u = 0; u < users.Count; u++)
+        {
+            var user = users[u];
+            bool last = u == users.Count - 1;
+            string? failure = null;
+            // RFC 5321 4.4 / Postfix: a Delivered-To of this very mailbox already in the message means a forwarding loop.
+            if (headers.Any(h => h.Field.Equals("Delivered-To", StringComparison.OrdinalIgnoreCase) && string.Equals(h.Value.Trim(), user.Address, StringComparison.OrdinalIgnoreCase)))
+            {
+                failure = "554 5.4.6 Mail forwarding loop for " + user.Address;
+            }
+            else
+            {
+                try
+                {
+                    var uid = await AppendAsync(id, envelope, user, cancellationToken).ConfigureAwait(false);
+                    LocalDeliveryLog.Delivered(logger, id, recipient.Address, user.Id, user.Address, uid);
+                }
+                catch (MailStoreException ex) when (ex.Error is MailStoreError.OverQuota or MailStoreError.DiskFull)
+                {
+                    return await DeferAsync(id, index, ex.Error == MailStoreError.OverQuota
+                        ? $"452 4.2.2 Mailbox full: {user.Address}" : "452 4.3.1 Insufficient system storage", cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is MailStoreException or IOException or UnauthorizedAccessException)
+                {
+                    return await DeferAsync(id, index, "451 4.3.0 Local delivery error: " + ex.Message, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            if (failure is not null)
+            {
+                if (users.Count == 1)
+                    return await FailAsync(id, index, failure, cancellationToken).ConfigureAwait(false);
+                LocalDeliveryLog.Failed(logger, id, user.Address, failure); // one member of an alias: skip it, deliver the rest
+            }
+
+            // Recorded (fsynced) right after each append: a restart never delivers this copy twice.
+            var updated = await queue.UpdateEnvelopeAsync(id, e =>
+            {
+                var r = e.Recipients[index];
+                r.DeliveredAccounts.Add(user.Id);
+                r.Attempts++;
+                r.LastAttempt = DateTimeOffset.UtcNow;
+                if (last)
+                    CompleteRecipient(id, e, index, resolution);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+            if (updated is null)
+                return null;
+            envelope = updated;
+        }
+        if (users.Count == 0)
+            return await queue.UpdateEnvelopeAsync(id, e => { CompleteRecipient(id, e, index, resolution); return true; }, cancellationToken).ConfigureAwait(false);
+        return envelope;
+    }
+
+    /// <summary>Marks a recipient delivered and hands an alias's targets in other domains to the relay.</summary>
+    void CompleteRecipient(string id, QueueEnvelope envelope, int index, RecipientResolution resolution)
+    {
+        var recipient = envelope.Recipients[index];
+        recipient.State = RecipientState.Delivered;
+        recipient.Reason = null;
+        recipient.NextAttempt = null;
+        foreach (var target in resolution.RemoteAddresses)
+        {
+            if (envelope.Recipients.Exists(r => string.Equals(r.Address, target, StringComparison.OrdinalIgnoreCase)))
+                continue;
+            envelope.Recipients.Add(new QueueRecipient
+            {
+                Address = target,
+                ExpandedFrom = recipient.Address,
+                Notify = [.. recipient.Notify],
+                OriginalRecipient = recipient.OriginalRecipient ?? "rfc822;" + recipient.Address,
+            });
+            LocalDeliveryLog.Forwarded(logger, id, recipient.Address, target);
+        }
+    }
+
+    async Task<long> AppendAsync(string id, QueueEnvelope envelope, UserAccount user, CancellationToken cancellationToken)
+    {
+        // RFC 5321 4.4: the final delivery adds Return-Path; Delivered-To names the mailbox (Postfix's loop guard).
+        var prefix = Encoding.UTF8.GetBytes($"Return-Path: <{envelope.Sender.Address}>\r\nDelivered-To: {user.Address}\r\n");
+        await using var account = await store.OpenAccountAsync(user.Id, cancellationToken).ConfigureAwait(false);
+        await using var content = new PrefixedStream(prefix, queue.OpenMessage(id));
+        var result = await account.AppendAsync("INBOX", content, new AppendOptions(InternalDate: envelope.Arrived), cancellationToken).ConfigureAwait(false);
+        return result.Uid;
+    }
+
+    async Task<QueueEnvelope?> DeferAsync(string id, int index, string reason, CancellationToken cancellationToken)
+    {
+        var relay = options.Relay;
+        return await queue.UpdateEnvelopeAsync(id, e =>
+        {
+            var r = e.Recipients[index];
+            r.Attempts++;
+            r.LastAttempt = DateTimeOffset.UtcNow;
+            r.Reason = reason;
+            if (DateTimeOffset.UtcNow - e.Arrived > TimeSpan.FromSeconds(relay.MaxQueueLifetimeSeconds))
+            {
+                r.State = RecipientState.Failed;
+                r.Reason = reason.Replace("452 4.", "552 5.", StringComparison.Ordinal).Replace("451 4.", "550 5.", StringComparison.Ordinal) + " (gave up after the queue lifetime)";
+                LocalDeliveryLog.Failed(logger, id, r.Address, r.Reason);
+                return true;
+            }
+            double delay = Math.Min(relay.FirstRetryDelaySeconds * Math.Pow(2, Math.Max(0, r.Attempts - 1)), relay.MaxRetryDelaySeconds);
+            r.State = RecipientState.Deferred;
+            r.NextAttempt = DateTimeOffset.UtcNow.AddSeconds(delay);
+            LocalDeliveryLog.Deferred(logger, id, r.Address, reason);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    async Task<QueueEnvelope?> FailAsync(string id, int index, string reason, CancellationToken cancellationToken) =>
+        await queue.UpdateEnvelopeAsync(id, e =>
+        {
+            var r = e.Recipients[index];
+            r.State = RecipientState.Failed;
+            r.Reason = reason;
+            r.Attempts++;
+            r.LastAttempt = DateTimeOffset.UtcNow;
+            LocalDeliveryLog.Failed(logger, id, r.Address, reason);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+    async Task<HeaderList> ReadHeadersAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var stream = queue.OpenMessage(id);
+        try
+        {
+            return await HeaderList.LoadAsync(ParserOptions.Default, stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FormatException)
+        {
+            return [];
+        }
+    }
+}
