@@ -61,6 +61,11 @@ public sealed class Harness(BenchOptions options, TextWriter progress)
             foreach (var workload in workloads)
             {
                 Progress($"workload: {workload.Name}");
+                if (workload.RunInProcessMany is not null)
+                {
+                    report.Rows.AddRange(await RunInProcessManyAsync(workload, cancellationToken));
+                    continue;
+                }
                 report.Rows.Add(workload.Service is null
                     ? await RunInProcessAsync(workload, cancellationToken)
                     : await RunNetworkAsync(workload, tern, workload.Service == BenchService.Smtp ? postfix : dovecot,
@@ -180,6 +185,40 @@ public sealed class Harness(BenchOptions options, TextWriter progress)
             }
         }
         return row;
+    }
+
+    async Task<IReadOnlyList<RowResult>> RunInProcessManyAsync(Workload workload, CancellationToken cancellationToken)
+    {
+        var figures = new Dictionary<string, (string Unit, List<double> Samples)>();
+        string? missing = null;
+        int rounds = Math.Min(options.Rounds, workload.MaxRounds ?? int.MaxValue);
+        for (int round = 1; round <= rounds && missing is null; round++)
+        {
+            try
+            {
+                foreach (var (name, value, unit) in await workload.RunInProcessMany!(context, cancellationToken))
+                {
+                    if (!figures.TryGetValue(name, out var figure))
+                        figures[name] = figure = (unit, []);
+                    figure.Samples.Add(value);
+                    Progress($"  Tern      round {round}: {name}: {Format(value)} {unit}");
+                }
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                missing = ex is MissingException ? ex.Message : $"failed: {ex.GetBaseException().Message}";
+                Progress($"  Tern      {missing}");
+            }
+        }
+        if (missing is not null && figures.Count == 0)
+            return [new RowResult(workload with { Unit = "—" }, new ServerResult("Tern") { Missing = missing }, null, null)];
+        return figures.Select(f =>
+        {
+            var result = new ServerResult("Tern") { Missing = missing };
+            result.Samples.AddRange(f.Value.Samples);
+            var row = workload with { Name = $"{workload.Name}: {f.Key}", Unit = f.Value.Unit, HigherIsBetter = f.Value.Unit is not ("ms" or "MB" or "s") };
+            return new RowResult(row, result, null, null);
+        }).ToList();
     }
 
     async Task<RowResult> RunNetworkAsync(Workload workload, TernBenchServer tern, BenchServer? reference, BenchServer? ceiling, CancellationToken cancellationToken)

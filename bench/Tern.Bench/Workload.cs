@@ -66,6 +66,9 @@ public sealed record Workload
     public Func<BenchTarget, CancellationToken, Task<double>>? RunAgainst { get; init; }
     public Func<BenchContext, CancellationToken, Task<double>>? RunInProcess { get; init; }
 
+    /// <summary>An in-process run that yields several figures at once; each becomes a row "Name: figure".</summary>
+    public Func<BenchContext, CancellationToken, Task<IReadOnlyList<(string Name, double Value, string Unit)>>>? RunInProcessMany { get; init; }
+
     /// <summary>A workload against Tern and the reference server of <paramref name="service"/>.</summary>
     public static Workload Network(
         string name, string unit, BenchService service, Func<BenchTarget, CancellationToken, Task<double>> run,
@@ -73,6 +76,14 @@ public sealed record Workload
         {
             Name = name, Unit = unit, Service = service, RunAgainst = run, Mailbox = mailbox,
             HigherIsBetter = higherIsBetter, WithCeiling = withCeiling, Warmup = warmup,
+        };
+
+    /// <summary>An in-process workload that reports several figures per run (a row each; units "ms" and "MB" are
+    /// lower-is-better), such as <c>StoreBenchmark.RunAsync</c>.</summary>
+    public static Workload InProcessMany(
+        string name, Func<BenchContext, CancellationToken, Task<IReadOnlyList<(string Name, double Value, string Unit)>>> run, int? maxRounds = null) => new()
+        {
+            Name = name, Unit = "", RunInProcessMany = run, Warmup = false, MaxRounds = maxRounds,
         };
 
     /// <summary>A workload that runs Tern's code in this process (the store, the parsers at scale); no reference.</summary>
