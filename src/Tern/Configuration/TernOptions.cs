@@ -195,6 +195,9 @@ public sealed class QueueOptions
 
 public sealed class RelayOptions
 {
+    /// <summary>Deliver mail for other domains (the queue runner of the relay). Off: such mail waits in the queue.</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Seconds between scans of the queue folder (the demo's RelayInterval, 5000 ms).</summary>
     public int IntervalSeconds { get; set; } = 5;
 
@@ -216,8 +219,21 @@ public sealed class RelayOptions
     public string? SmarthostUser { get; set; }
     public string? SmarthostPassword { get; set; }
 
-    /// <summary>Domains for which STARTTLS is required.</summary>
+    /// <summary>Domains for which STARTTLS is required, with a certificate valid for the MX host name (see docs/RELAY.md).</summary>
     public List<string> RequireTlsDomains { get; set; } = [];
+
+    /// <summary>Seconds to open a TCP connection to one address of an MX host before trying the next address.</summary>
+    public int ConnectTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>RFC 5321 4.5.3.2.1-4.5.3.2.3: 5 minutes for the greeting and the reply to each command.</summary>
+    public int CommandTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>RFC 5321 4.5.3.2.5-4.5.3.2.6: 3 minutes per data block sent and 10 minutes for the reply to the final dot;
+    /// MailKit has one stream timeout, so the larger one applies while a message is sent.</summary>
+    public int DataTimeoutSeconds { get; set; } = 600;
+
+    /// <summary>Send a "delayed" DSN (RFC 3464 Action: delayed) once a message has waited this long; 0 turns warnings off.</summary>
+    public int DelayWarningSeconds { get; set; } = 4 * 3600;
 }
 
 public sealed class StoreOptions

@@ -85,6 +85,10 @@ public static class TernOptionsValidator
         Positive(o.Relay.FirstRetryDelaySeconds, "Relay:FirstRetryDelaySeconds");
         Check(o.Relay.MaxRetryDelaySeconds >= o.Relay.FirstRetryDelaySeconds, "Relay:MaxRetryDelaySeconds", "must not be below Relay:FirstRetryDelaySeconds");
         Positive(o.Relay.MaxQueueLifetimeSeconds, "Relay:MaxQueueLifetimeSeconds");
+        Positive(o.Relay.ConnectTimeoutSeconds, "Relay:ConnectTimeoutSeconds");
+        Positive(o.Relay.CommandTimeoutSeconds, "Relay:CommandTimeoutSeconds");
+        Positive(o.Relay.DataTimeoutSeconds, "Relay:DataTimeoutSeconds");
+        Check(o.Relay.DelayWarningSeconds >= 0, "Relay:DelayWarningSeconds", "must not be negative (0 turns delay warnings off)");
 
         Check(o.Store.DefaultQuotaBytes >= 0, "Store:DefaultQuotaBytes", "must not be negative (0 is unlimited)");
         Positive(o.Store.MaxMailboxNameLength, "Store:MaxMailboxNameLength");

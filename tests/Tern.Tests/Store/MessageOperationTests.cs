@@ -287,3 +287,43 @@ public sealed class MessageOperationTests
             Assert.Contains($"t{r.Thread}-7", await TempStore.ReadAllAsync(account, r.Result.MailboxId, r.Result.Uid));
     }
 }
+
+public sealed class AppendFailureTests
+{
+    /// <summary>Fails like a full disk (ENOSPC) after some bytes.</summary>
+    sealed class FailingStream(int failAfter) : Stream
+    {
+        int position;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (position >= failAfter) throw new IOException("No space left on device", 28);
+            int n = Math.Min(count, failAfter - position);
+            Array.Fill(buffer, (byte)'a', offset, n);
+            position += n;
+            return n;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public async Task Disk_full_during_append_is_reported_and_leaves_no_partial_message()
+    {
+        await using var temp = new TempStore();
+        await using var account = await temp.Store.OpenAccountAsync(1);
+        var ex = await Assert.ThrowsAsync<MailStoreException>(() => account.AppendAsync("INBOX", new FailingStream(100_000), new AppendOptions()));
+        Assert.Equal(MailStoreError.DiskFull, ex.Error);
+        Assert.DoesNotContain(Directory.GetFiles(temp.AccountDirectory(1), "*", SearchOption.AllDirectories),
+            f => f.EndsWith(".eml", StringComparison.Ordinal) || f.EndsWith(".tmp", StringComparison.Ordinal));
+        Assert.Equal(0, (await account.GetStatusAsync("INBOX")).Messages);
+        // The store goes on working once space is back.
+        Assert.Equal(1, (await account.AppendAsync("INBOX", TempStore.Message("after"), new AppendOptions())).Uid);
+    }
+}

@@ -228,11 +228,7 @@ internal sealed partial class AccountHub
         foreach (var (item, result) in results)
             item.Done.TrySetResult(result);
         if (results.Count > 0)
-        {
-            snapshotDirty = true;
-            if (DateTime.UtcNow - lastSnapshot > TimeSpan.FromMinutes(10))
-                ScheduleSnapshot(force: false);
-        }
+            MarkDirty();
         return changes;
     }
 }

@@ -21,9 +21,13 @@ internal sealed partial class AccountHub : IAsyncDisposable
     SqliteConnection? writer;
     long quotaLimit;
     DateTime quotaFetched = DateTime.MinValue;
+    readonly CancellationTokenSource lifetime = new();
     int snapshotRunning;
-    DateTime lastSnapshot = DateTime.UtcNow;
+    int snapshotScheduled;
     volatile bool snapshotDirty;
+
+    /// <summary>How long after a change the recovery snapshot is rewritten (changes in between share one rewrite).</summary>
+    internal static TimeSpan SnapshotDelay { get; set; } = TimeSpan.FromMinutes(1);
     bool disposed;
 
     public AccountHub(long accountId, string root, StoreOptions options, Func<long, CancellationToken, Task<long>> quotaLookup, ILogger logger)
@@ -141,17 +145,11 @@ internal sealed partial class AccountHub : IAsyncDisposable
 
     public void Release(AccountHandle handle)
     {
-        bool last;
         lock (handles)
-        {
             handles.Remove(handle);
-            last = handles.Count == 0;
-        }
         foreach (var (mailboxId, owner) in maildropLocks)
             if (ReferenceEquals(owner, handle))
                 maildropLocks.TryRemove(KeyValuePair.Create(mailboxId, owner));
-        if (last && snapshotDirty)
-            ScheduleSnapshot(force: true);
     }
 
     /// <summary>A pooled read connection; WAL lets it read while the writer commits.</summary>
@@ -222,9 +220,7 @@ internal sealed partial class AccountHub : IAsyncDisposable
             try { RecoverySnapshot.WriteMailboxes(Root, connection); }
             catch (IOException ex) { StoreLog.SnapshotFailed(logger, AccountId, ex.Message); }
         }
-        snapshotDirty = true;
-        if (DateTime.UtcNow - lastSnapshot > TimeSpan.FromMinutes(10))
-            ScheduleSnapshot(force: false);
+        MarkDirty();
     }
 
     SqliteConnection Writer
@@ -295,15 +291,28 @@ internal sealed partial class AccountHub : IAsyncDisposable
         }
     }
 
-    void ScheduleSnapshot(bool force)
+    /// <summary>Notes a change; the recovery snapshot is rewritten <see cref="SnapshotDelay"/> later, once for every
+    /// change in between, so a busy account pays for one rewrite a minute, not one per change.</summary>
+    void MarkDirty()
     {
-        if (Interlocked.CompareExchange(ref snapshotRunning, 1, 0) != 0) return;
-        _ = Task.Run(() =>
+        snapshotDirty = true;
+        if (Interlocked.CompareExchange(ref snapshotScheduled, 1, 0) != 0) return;
+        _ = Task.Run(async () =>
         {
+            try
+            {
+                await Task.Delay(SnapshotDelay, lifetime.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Volatile.Write(ref snapshotScheduled, 0);
+                return;
+            }
+            Volatile.Write(ref snapshotScheduled, 0);
+            if (Interlocked.CompareExchange(ref snapshotRunning, 1, 0) != 0) return;
             try { WriteSnapshot(); }
             finally { Volatile.Write(ref snapshotRunning, 0); }
         });
-        _ = force;
     }
 
     /// <summary>Writes the recovery snapshot (placements and flags of every message) that reindex uses when the index is lost.</summary>
@@ -313,7 +322,6 @@ internal sealed partial class AccountHub : IAsyncDisposable
         try
         {
             snapshotDirty = false;
-            lastSnapshot = DateTime.UtcNow;
             using var connection = OpenRead();
             RecoverySnapshot.WriteFlags(Root, connection);
         }
@@ -330,6 +338,7 @@ internal sealed partial class AccountHub : IAsyncDisposable
         try
         {
             if (disposed) return;
+            await lifetime.CancelAsync().ConfigureAwait(false);
             while (Volatile.Read(ref snapshotRunning) != 0)
                 await Task.Delay(10).ConfigureAwait(false);
             if (snapshotDirty && writer is not null)

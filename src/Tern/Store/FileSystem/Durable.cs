@@ -6,8 +6,8 @@ namespace Tern.Store.FileSystem;
 /// name is fsynced; .NET has no API for that, so open(2) the directory read-only and fsync(2) it.</summary>
 internal static class Durable
 {
+    // O_RDONLY is enough to fsync a directory; O_DIRECTORY's value differs between architectures, so it is not used.
     const int ORdOnly = 0;
-    const int ODirectory = 0x10000; // Linux value; fsync of a directory needs only O_RDONLY
 
     // DllImport rather than LibraryImport: the generated marshalling would need unsafe code in the whole project.
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
@@ -24,7 +24,7 @@ internal static class Durable
     {
         if (OperatingSystem.IsWindows())
             return; // NTFS journals renames; there is no directory handle to flush.
-        int fd = Open(path, ORdOnly | (OperatingSystem.IsLinux() ? ODirectory : 0));
+        int fd = Open(path, ORdOnly);
         if (fd < 0)
             throw new IOException($"cannot open directory {path} to fsync it (errno {Marshal.GetLastPInvokeError()})");
         try

@@ -1,0 +1,41 @@
+namespace Tern.Imap.Protocol;
+
+public enum SearchKeyKind
+{
+    All, And, Or, Not, SequenceSet, Uid,
+    Answered, Deleted, Draft, Flagged, Seen, Recent, New, Old,
+    Unanswered, Undeleted, Undraft, Unflagged, Unseen, Keyword, Unkeyword,
+    Bcc, Cc, From, To, Subject, Body, Text, Header,
+    Before, On, Since, SentBefore, SentOn, SentSince,
+    Larger, Smaller, ModSeq,
+}
+
+/// <summary>One search-key of RFC 9051 6.4.4 as a tree: And/Or/Not combine <see cref="Children"/>.</summary>
+public sealed record SearchKey(
+    SearchKeyKind Kind,
+    IReadOnlyList<SearchKey>? Children = null,
+    string? Value = null,
+    string? Field = null,
+    DateOnly Date = default,
+    long Number = 0,
+    SequenceSet? Set = null)
+{
+    /// <summary>True when the key needs the message text (header or body), not only the index.</summary>
+    public bool NeedsContent => Kind is SearchKeyKind.Bcc or SearchKeyKind.Cc or SearchKeyKind.From or SearchKeyKind.To
+        or SearchKeyKind.Subject or SearchKeyKind.Body or SearchKeyKind.Text or SearchKeyKind.Header
+        || (Children?.Any(c => c.NeedsContent) ?? false);
+
+    /// <summary>True when the key needs the Date header (SENT*).</summary>
+    public bool NeedsSentDate => Kind is SearchKeyKind.SentBefore or SearchKeyKind.SentOn or SearchKeyKind.SentSince
+        || (Children?.Any(c => c.NeedsSentDate) ?? false);
+
+    /// <summary>True when the key uses message sequence numbers.</summary>
+    public bool UsesSequenceNumbers => Kind == SearchKeyKind.SequenceSet || (Children?.Any(c => c.UsesSequenceNumbers) ?? false);
+}
+
+/// <summary>ESEARCH return options (RFC 4731, RFC 5182 SAVE).</summary>
+[Flags]
+public enum SearchReturn { None = 0, Min = 1, Max = 2, All = 4, Count = 8, Save = 16 }
+
+/// <param name="Return">Null for a plain SEARCH without RETURN.</param>
+public sealed record SearchCommand(string? Charset, SearchKey Key, SearchReturn? Return);

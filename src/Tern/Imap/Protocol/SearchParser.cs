@@ -1,0 +1,155 @@
+namespace Tern.Imap.Protocol;
+
+/// <summary>Parses SEARCH arguments (RFC 9051 6.4.4, RFC 3501 6.4.4, RFC 4731 RETURN, RFC 5182 SAVE).</summary>
+/// <remarks><code>
+/// search         = "SEARCH" [search-return-opts] SP search-program
+/// search-program = ["CHARSET" SP charset SP] search-key *(SP search-key)
+/// </code></remarks>
+public static class SearchParser
+{
+    /// <summary>Caps the number of keys in one command (bad input: a search of a million keys).</summary>
+    public const int MaxKeys = 1000;
+
+    public static SearchCommand Parse(ImapArgumentReader r)
+    {
+        SearchReturn? ret = null;
+        string? charset = null;
+        if (r.TryKeyword("RETURN"))
+        {
+            r.Space();
+            ret = ParseReturn(r);
+            r.Space();
+        }
+        if (r.TryKeyword("CHARSET"))
+        {
+            r.Space();
+            charset = r.AString();
+            r.Space();
+        }
+        int count = 0;
+        var keys = new List<SearchKey>();
+        while (true)
+        {
+            keys.Add(ParseKey(r, ref count));
+            if (r.AtEnd)
+                break;
+            r.Space();
+        }
+        var key = keys.Count == 1 ? keys[0] : new SearchKey(SearchKeyKind.And, keys);
+        return new SearchCommand(charset, key, ret);
+    }
+
+    static SearchReturn ParseReturn(ImapArgumentReader r)
+    {
+        r.OpenList();
+        var ret = SearchReturn.None;
+        if (r.TryCloseList())
+            return SearchReturn.All; // RFC 4731 3.1: "RETURN ()" means ALL
+        while (true)
+        {
+            var option = r.Atom().ToUpperInvariant();
+            ret |= option switch
+            {
+                "MIN" => SearchReturn.Min,
+                "MAX" => SearchReturn.Max,
+                "ALL" => SearchReturn.All,
+                "COUNT" => SearchReturn.Count,
+                "SAVE" => SearchReturn.Save,
+                _ => throw new ImapParseException($"Unknown search return option {option}"),
+            };
+            if (r.TryCloseList())
+                break;
+            r.Space();
+        }
+        return ret;
+    }
+
+    static SearchKey ParseKey(ImapArgumentReader r, ref int count)
+    {
+        if (++count > MaxKeys)
+            throw new ImapParseException("Too many search keys");
+        if (r.TryOpenList())
+        {
+            var list = new List<SearchKey>();
+            while (true)
+            {
+                list.Add(ParseKey(r, ref count));
+                if (r.TryCloseList())
+                    break;
+                r.Space();
+            }
+            return list.Count == 1 ? list[0] : new SearchKey(SearchKeyKind.And, list);
+        }
+        byte first = r.Peek();
+        if (first is (byte)'$' or (byte)'*' || first is >= (byte)'0' and <= (byte)'9')
+            return new SearchKey(SearchKeyKind.SequenceSet, Set: r.SequenceSet());
+
+        var word = r.Atom().ToUpperInvariant();
+        switch (word)
+        {
+            case "ALL": return new(SearchKeyKind.All);
+            case "ANSWERED": return new(SearchKeyKind.Answered);
+            case "DELETED": return new(SearchKeyKind.Deleted);
+            case "DRAFT": return new(SearchKeyKind.Draft);
+            case "FLAGGED": return new(SearchKeyKind.Flagged);
+            case "SEEN": return new(SearchKeyKind.Seen);
+            case "RECENT": return new(SearchKeyKind.Recent);
+            case "NEW": return new(SearchKeyKind.New);
+            case "OLD": return new(SearchKeyKind.Old);
+            case "UNANSWERED": return new(SearchKeyKind.Unanswered);
+            case "UNDELETED": return new(SearchKeyKind.Undeleted);
+            case "UNDRAFT": return new(SearchKeyKind.Undraft);
+            case "UNFLAGGED": return new(SearchKeyKind.Unflagged);
+            case "UNSEEN": return new(SearchKeyKind.Unseen);
+            case "KEYWORD": r.Space(); return new(SearchKeyKind.Keyword, Value: r.Flag());
+            case "UNKEYWORD": r.Space(); return new(SearchKeyKind.Unkeyword, Value: r.Flag());
+            case "BCC": r.Space(); return new(SearchKeyKind.Bcc, Value: r.AString());
+            case "CC": r.Space(); return new(SearchKeyKind.Cc, Value: r.AString());
+            case "FROM": r.Space(); return new(SearchKeyKind.From, Value: r.AString());
+            case "TO": r.Space(); return new(SearchKeyKind.To, Value: r.AString());
+            case "SUBJECT": r.Space(); return new(SearchKeyKind.Subject, Value: r.AString());
+            case "BODY": r.Space(); return new(SearchKeyKind.Body, Value: r.AString());
+            case "TEXT": r.Space(); return new(SearchKeyKind.Text, Value: r.AString());
+            case "HEADER":
+            {
+                r.Space();
+                var field = r.AString();
+                r.Space();
+                return new(SearchKeyKind.Header, Field: field, Value: r.AString());
+            }
+            case "BEFORE": r.Space(); return new(SearchKeyKind.Before, Date: r.Date());
+            case "ON": r.Space(); return new(SearchKeyKind.On, Date: r.Date());
+            case "SINCE": r.Space(); return new(SearchKeyKind.Since, Date: r.Date());
+            case "SENTBEFORE": r.Space(); return new(SearchKeyKind.SentBefore, Date: r.Date());
+            case "SENTON": r.Space(); return new(SearchKeyKind.SentOn, Date: r.Date());
+            case "SENTSINCE": r.Space(); return new(SearchKeyKind.SentSince, Date: r.Date());
+            case "LARGER": r.Space(); return new(SearchKeyKind.Larger, Number: r.Number64());
+            case "SMALLER": r.Space(); return new(SearchKeyKind.Smaller, Number: r.Number64());
+            case "UID": r.Space(); return new(SearchKeyKind.Uid, Set: r.SequenceSet());
+            case "NOT": r.Space(); return new(SearchKeyKind.Not, [ParseKey(r, ref count)]);
+            case "OR":
+            {
+                r.Space();
+                var a = ParseKey(r, ref count);
+                r.Space();
+                var b = ParseKey(r, ref count);
+                return new(SearchKeyKind.Or, [a, b]);
+            }
+            case "MODSEQ":
+            {
+                // RFC 7162 3.1.5: MODSEQ [entry-name entry-type] mod-sequence-valzer; the entry is ignored.
+                r.Space();
+                if (r.PeekIs('"'))
+                {
+                    r.Quoted();
+                    r.Space();
+                    r.Atom();
+                    r.Space();
+                }
+                return new(SearchKeyKind.ModSeq, Number: r.Number64());
+            }
+            default:
+                throw new ImapParseException($"Unknown search key {word}");
+        }
+    }
+}

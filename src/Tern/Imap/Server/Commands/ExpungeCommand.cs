@@ -1,0 +1,43 @@
+using Tern.Store;
+
+namespace Tern.Imap.Server.Commands;
+
+/// <summary>RFC 9051 6.4.3 EXPUNGE and RFC 4315 2.1 UID EXPUNGE.</summary>
+static class ExpungeCommand
+{
+    public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
+    {
+        var args = request.Args;
+        var selected = session.Selected!;
+        UidSet? only = null;
+        if (request.Uid)
+        {
+            args.Space();
+            var uids = selected.Resolve(args.SequenceSet(), byUid: true);
+            if (uids.Count == 0)
+            {
+                args.ExpectEnd();
+                return ImapResult.Ok("UID EXPUNGE completed");
+            }
+            only = UidSet.FromSorted(uids);
+        }
+        args.ExpectEnd();
+        if (selected.ReadOnly)
+            return ImapResult.No("Mailbox is read-only", "READ-ONLY");
+        var expunged = await session.Account!.ExpungeAsync(selected.Id, only, cancellationToken).ConfigureAwait(false);
+        WriteExpunges(session, selected, expunged);
+        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return ImapResult.Ok($"{(request.Uid ? "UID " : "")}EXPUNGE completed");
+    }
+
+    /// <summary>"* n EXPUNGE" for each message, highest first so the numbers need no adjusting (RFC 9051 7.5.1).</summary>
+    public static void WriteExpunges(ImapSession session, SelectedMailbox selected, IEnumerable<long> uids)
+    {
+        foreach (var uid in uids.OrderByDescending(u => u))
+        {
+            int seq = selected.Remove(uid);
+            if (seq > 0)
+                session.WriteBuffered($"* {seq} EXPUNGE");
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Tern.Imap.Protocol;
+using Tern.Store;
+
+namespace Tern.Imap.Server.Commands;
+
+/// <summary>RFC 9051 6.4.5 FETCH and 6.4.9 UID FETCH. Metadata comes from the index and the stored structure; body
+/// sections are streamed from the message file into the connection as literals.</summary>
+static class FetchCommand
+{
+    public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
+    {
+        var args = request.Args;
+        args.Space();
+        var set = args.SequenceSet();
+        args.Space();
+        var items = FetchParser.Parse(args);
+        if (args.TryExpect(' '))
+        {
+            // fetch-modifiers (RFC 4466); CHANGEDSINCE arrives with issue 9.
+            args.OpenList();
+            args.SkipListBody();
+        }
+        args.ExpectEnd();
+        if (request.Uid && !items.Any(i => i.Kind == FetchItemKind.Uid))
+            items.Insert(0, new FetchItem(FetchItemKind.Uid)); // RFC 9051 6.4.9: UID FETCH always returns UID
+
+        var selected = session.Selected!;
+        var uids = selected.Resolve(set, request.Uid);
+        var prefix = request.Uid ? "UID " : "";
+        if (uids.Count == 0)
+            return ImapResult.Ok($"{prefix}FETCH completed");
+        var account = session.Account!;
+        var uidSet = UidSet.FromSorted(uids);
+        var infos = await account.GetMessagesAsync(selected.Id, uidSet, cancellationToken).ConfigureAwait(false);
+
+        // RFC 9051 6.4.5: BODY[...], BINARY[...], RFC822 and RFC822.TEXT set \Seen; the new FLAGS are returned too.
+        bool addFlags = false;
+        if (!selected.ReadOnly && items.Any(i => i.SetsSeen))
+        {
+            var unseen = infos.Where(i => !i.Flags.HasFlag(MessageFlags.Seen)).Select(i => i.Uid).ToList();
+            if (unseen.Count > 0)
+            {
+                var stored = await account.StoreFlagsAsync(selected.Id, UidSet.FromSorted(unseen),
+                    new FlagChange(FlagOperation.Add, MessageFlags.Seen, []), cancellationToken).ConfigureAwait(false);
+                if (stored.Updated.Count > 0)
+                    selected.OwnModSeqs.Add(stored.Updated.Max(m => m.ModSeq));
+                var updated = stored.Updated.ToDictionary(m => m.Uid);
+                infos = infos.Select(i => updated.TryGetValue(i.Uid, out var u) ? u : i).ToList();
+                addFlags = !items.Any(i => i.Kind == FetchItemKind.Flags);
+            }
+        }
+
+        foreach (var info in infos)
+        {
+            int seq = selected.SeqOf(info.Uid);
+            if (seq == 0)
+                continue;
+            var responder = new FetchResponder(session, selected, info, seq);
+            await using (responder.ConfigureAwait(false))
+            {
+                var error = await responder.WriteAsync(items, addFlags, cancellationToken).ConfigureAwait(false);
+                if (error is not null)
+                    return error;
+            }
+            await session.FlushIfLargeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return ImapResult.Ok($"{prefix}FETCH completed");
+    }
+}

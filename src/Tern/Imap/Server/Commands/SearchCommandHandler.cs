@@ -1,0 +1,64 @@
+using System.Text;
+using Tern.Imap.Protocol;
+
+namespace Tern.Imap.Server.Commands;
+
+/// <summary>RFC 9051 6.4.4 SEARCH, with ESEARCH (RFC 4731), SEARCHRES (RFC 5182) and IMAP4rev2's ESEARCH results.</summary>
+static class SearchCommandHandler
+{
+    public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
+    {
+        var args = request.Args;
+        args.Space();
+        var command = SearchParser.Parse(args);
+        if (command.Charset is { } charset && !charset.Equals("UTF-8", StringComparison.OrdinalIgnoreCase)
+            && !charset.Equals("US-ASCII", StringComparison.OrdinalIgnoreCase))
+            return ImapResult.No($"Unsupported charset {charset}", "BADCHARSET (UTF-8 US-ASCII)");
+        var selected = session.Selected!;
+        var matches = await new SearchEvaluator(session, selected).RunAsync(command.Key, cancellationToken).ConfigureAwait(false);
+        var prefix = request.Uid ? "UID " : "";
+        var numbers = matches.Select(m => request.Uid ? m.Uid : m.Seq).ToList();
+
+        var ret = command.Return ?? (session.Rev2Enabled ? SearchReturn.All : (SearchReturn?)null);
+        if (ret is null)
+        {
+            var sb = new StringBuilder("* SEARCH");
+            foreach (var n in numbers)
+                sb.Append(' ').Append(n);
+            session.WriteBuffered(sb.ToString());
+            await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return ImapResult.Ok($"{prefix}SEARCH completed");
+        }
+
+        var options = ret.Value;
+        if (options.HasFlag(SearchReturn.Save))
+        {
+            // RFC 5182 2.4: with MIN or MAX the saved result is only those messages.
+            var uids = matches.Select(m => m.Uid).ToList();
+            if ((options & (SearchReturn.Min | SearchReturn.Max)) != 0 && (options & (SearchReturn.All | SearchReturn.Count)) == 0 && uids.Count > 0)
+            {
+                var saved = new List<long>();
+                if (options.HasFlag(SearchReturn.Min)) saved.Add(uids[0]);
+                if (options.HasFlag(SearchReturn.Max) && uids[^1] != uids[0]) saved.Add(uids[^1]);
+                uids = saved;
+            }
+            selected.SavedSearch = uids;
+            // RFC 5182 2.1: SAVE alone returns no ESEARCH response.
+            if (options == SearchReturn.Save)
+                return ImapResult.Ok($"{prefix}SEARCH completed");
+        }
+        var line = new StringBuilder($"* ESEARCH (TAG \"{request.Tag}\")");
+        if (request.Uid)
+            line.Append(" UID");
+        if (numbers.Count > 0)
+        {
+            if (options.HasFlag(SearchReturn.Min)) line.Append(" MIN ").Append(numbers.Min());
+            if (options.HasFlag(SearchReturn.Max)) line.Append(" MAX ").Append(numbers.Max());
+            if (options.HasFlag(SearchReturn.All)) line.Append(" ALL ").Append(SequenceSet.Format(numbers.Order()));
+        }
+        if (options.HasFlag(SearchReturn.Count)) line.Append(" COUNT ").Append(numbers.Count);
+        session.WriteBuffered(line.ToString());
+        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return ImapResult.Ok($"{prefix}SEARCH completed");
+    }
+}

@@ -1,0 +1,91 @@
+using Tern.Store;
+
+namespace Tern.Imap.Server.Commands;
+
+/// <summary>RFC 9051 6.3.2 SELECT and 6.3.3 EXAMINE.</summary>
+static class SelectCommand
+{
+    public static Task<ImapResult> SelectAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken) =>
+        OpenAsync(session, request, readOnly: false, cancellationToken);
+
+    public static Task<ImapResult> ExamineAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken) =>
+        OpenAsync(session, request, readOnly: true, cancellationToken);
+
+    static async Task<ImapResult> OpenAsync(ImapSession session, ImapRequest request, bool readOnly, CancellationToken cancellationToken)
+    {
+        var args = request.Args;
+        args.Space();
+        var name = MailboxNames.Read(args, session.Utf8Output);
+        if (args.TryExpect(' '))
+        {
+            // select-params (RFC 4466); CONDSTORE/QRESYNC arrive with issue 9.
+            args.OpenList();
+            args.SkipListBody();
+        }
+        args.ExpectEnd();
+        var account = session.Account!;
+
+        // RFC 9051 6.3.2: selecting deselects the current mailbox first, even if the new SELECT fails;
+        // RFC 7162 3.2.11 / RFC 9051 7.1: the [CLOSED] code tells the client where the old mailbox's responses end.
+        if (session.Selected is not null)
+        {
+            session.Unselect();
+            await session.WriteLineAsync("* OK [CLOSED] Previous mailbox closed", cancellationToken).ConfigureAwait(false);
+        }
+
+        var info = await account.GetMailboxAsync(name, cancellationToken).ConfigureAwait(false);
+        if (info is null)
+            return ImapResult.No("No such mailbox", "NONEXISTENT");
+        if (info.NoSelect)
+            return ImapResult.No("Mailbox cannot be selected", "CANNOT");
+
+        // Selected first, so changes arriving while the messages load are queued, not lost.
+        var selected = new SelectedMailbox(info, readOnly);
+        session.Select(selected);
+        var messages = await account.GetMessagesAsync(info.Id, null, cancellationToken).ConfigureAwait(false);
+        long recentFrom = long.MaxValue;
+        int recentCount = 0;
+        if (!readOnly)
+            recentFrom = await account.ClaimRecentAsync(info.Id, cancellationToken).ConfigureAwait(false);
+        else
+            recentCount = (await account.GetStatusAsync(name, cancellationToken).ConfigureAwait(false)).Recent;
+        selected.Load(messages.Select(m => m.Uid), recentFrom);
+        if (!readOnly)
+            recentCount = selected.RecentCount;
+
+        var keywords = messages.SelectMany(m => m.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
+        var flags = FlagText.SystemFlags + string.Concat(keywords.Select(k => " " + k));
+        session.WriteBuffered($"* FLAGS ({flags})");
+        session.WriteBuffered($"* {messages.Count} EXISTS");
+        if (!session.Rev2Enabled)
+        {
+            // RFC 3501 7.3.2 RECENT and the UNSEEN code are gone in IMAP4rev2 (RFC 9051 Appendix E).
+            session.WriteBuffered($"* {recentCount} RECENT");
+            int firstUnseen = FirstUnseen(messages);
+            if (firstUnseen > 0)
+                session.WriteBuffered($"* OK [UNSEEN {firstUnseen}] First unseen message");
+        }
+        session.WriteBuffered(readOnly
+            ? "* OK [PERMANENTFLAGS ()] No permanent flags in a read-only mailbox"
+            : $"* OK [PERMANENTFLAGS ({flags} \\*)] Flags permitted");
+        session.WriteBuffered($"* OK [UIDVALIDITY {info.UidValidity}] UIDs valid");
+        session.WriteBuffered($"* OK [UIDNEXT {info.UidNext}] Predicted next UID");
+        if (session.Rev2Enabled)
+        {
+            // RFC 9051 6.3.2: a LIST response with the mailbox name is required.
+            session.Writer.Raw("* LIST () \"/\" ").Mailbox(info.Name).Crlf();
+        }
+        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return ImapResult.Ok($"{request.Name} completed", readOnly ? "READ-ONLY" : "READ-WRITE");
+    }
+
+    static int FirstUnseen(IReadOnlyList<MessageInfo> messages)
+    {
+        for (int i = 0; i < messages.Count; i++)
+        {
+            if (!messages[i].Flags.HasFlag(MessageFlags.Seen))
+                return i + 1;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,59 @@
+using Tern.Imap.Protocol;
+
+namespace Tern.Imap.Server.Commands;
+
+/// <summary>RFC 9051 6.3.11 STATUS, with SIZE (RFC 8438), DELETED (RFC 9051) and APPENDLIMIT (RFC 7889).</summary>
+static class StatusCommand
+{
+    static readonly HashSet<string> Known = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "DELETED", "APPENDLIMIT"];
+
+    public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
+    {
+        var args = request.Args;
+        args.Space();
+        var name = MailboxNames.Read(args, session.Utf8Output);
+        args.Space();
+        var items = ReadItems(args);
+        args.ExpectEnd();
+        if (await session.Account!.GetMailboxAsync(name, cancellationToken).ConfigureAwait(false) is not { NoSelect: false })
+            return ImapResult.No("No such mailbox", "NONEXISTENT");
+        await WriteStatusAsync(session, name, items, cancellationToken).ConfigureAwait(false);
+        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return ImapResult.Ok("STATUS completed");
+    }
+
+    public static List<string> ReadItems(ImapArgumentReader args)
+    {
+        args.OpenList();
+        var items = new List<string>();
+        while (true)
+        {
+            var item = args.Atom().ToUpperInvariant();
+            if (!Known.Contains(item))
+                throw new ImapParseException($"Unknown STATUS item {item}");
+            items.Add(item);
+            if (args.TryCloseList())
+                return items;
+            args.Space();
+        }
+    }
+
+    public static async Task WriteStatusAsync(ImapSession session, string name, List<string> items, CancellationToken cancellationToken)
+    {
+        var status = await session.Account!.GetStatusAsync(name, cancellationToken).ConfigureAwait(false);
+        var parts = items.Select(item => item + " " + (item switch
+        {
+            "MESSAGES" => status.Messages,
+            "RECENT" => status.Recent,
+            "UIDNEXT" => status.Mailbox.UidNext,
+            "UIDVALIDITY" => status.Mailbox.UidValidity,
+            "UNSEEN" => status.Unseen,
+            "SIZE" => status.Size,
+            "DELETED" => status.Deleted,
+            _ => session.Options.Imap.MaxLiteralSize,
+        }));
+        var text = string.Join(' ', parts);
+        session.Writer.Raw("* STATUS ").Mailbox(name).Raw(" (").Raw(text).Raw(")").Crlf();
+        session.Connection.LogReply($"* STATUS {name} ({text})");
+    }
+}

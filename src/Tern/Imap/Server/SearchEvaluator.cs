@@ -1,0 +1,180 @@
+using MimeKit;
+using MimeKit.Utils;
+using Tern.Imap.Protocol;
+using Tern.Store;
+
+namespace Tern.Imap.Server;
+
+/// <summary>Evaluates SEARCH keys (RFC 9051 6.4.4). Flags, sizes, dates and numbers come from the index; header and
+/// text keys parse the message with MimeKit, only for messages the cheaper keys have not already ruled out.
+/// Matching is case-insensitive substring matching on decoded text (RFC 9051 6.4.4 "i;unicode-casemap"-like).</summary>
+public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selected)
+{
+    sealed class Candidate(int seq, MessageInfo info)
+    {
+        public int Seq { get; } = seq;
+        public MessageInfo Info { get; } = info;
+        public MimeMessage? Message { get; set; }
+        public DateTimeOffset? SentDate { get; set; }
+        public bool SentDateLoaded { get; set; }
+    }
+
+    HashSet<long>? uidSetCache;
+
+    public async Task<List<(int Seq, long Uid)>> RunAsync(SearchKey key, CancellationToken cancellationToken)
+    {
+        var account = session.Account!;
+        var infos = await account.GetMessagesAsync(selected.Id, null, cancellationToken).ConfigureAwait(false);
+        var results = new List<(int, long)>();
+        foreach (var info in infos)
+        {
+            int seq = selected.SeqOf(info.Uid);
+            if (seq == 0)
+                continue; // arrived after this session's view; announced later
+            var candidate = new Candidate(seq, info);
+            try
+            {
+                if (await MatchesAsync(key, candidate, cancellationToken).ConfigureAwait(false))
+                    results.Add((seq, info.Uid));
+            }
+            finally
+            {
+                candidate.Message?.Dispose();
+            }
+        }
+        return results;
+    }
+
+    async ValueTask<bool> MatchesAsync(SearchKey key, Candidate c, CancellationToken ct)
+    {
+        var info = c.Info;
+        var flags = info.Flags;
+        switch (key.Kind)
+        {
+            case SearchKeyKind.All: return true;
+            case SearchKeyKind.And:
+                foreach (var child in OrderCheapFirst(key.Children!))
+                {
+                    if (!await MatchesAsync(child, c, ct).ConfigureAwait(false))
+                        return false;
+                }
+                return true;
+            case SearchKeyKind.Or:
+                return await MatchesAsync(key.Children![0], c, ct).ConfigureAwait(false)
+                    || await MatchesAsync(key.Children[1], c, ct).ConfigureAwait(false);
+            case SearchKeyKind.Not: return !await MatchesAsync(key.Children![0], c, ct).ConfigureAwait(false);
+            case SearchKeyKind.SequenceSet:
+                if (key.Set!.IsSaved)
+                    return selected.SavedSearch?.Contains(info.Uid) ?? false;
+                return key.Set.Resolve((uint)selected.Count).Any(r => c.Seq >= r.First && c.Seq <= r.Last);
+            case SearchKeyKind.Uid:
+                if (key.Set!.IsSaved)
+                    return selected.SavedSearch?.Contains(info.Uid) ?? false;
+                uidSetCache ??= [.. selected.Resolve(key.Set, byUid: true)];
+                return uidSetCache.Contains(info.Uid);
+            case SearchKeyKind.Answered: return flags.HasFlag(MessageFlags.Answered);
+            case SearchKeyKind.Deleted: return flags.HasFlag(MessageFlags.Deleted);
+            case SearchKeyKind.Draft: return flags.HasFlag(MessageFlags.Draft);
+            case SearchKeyKind.Flagged: return flags.HasFlag(MessageFlags.Flagged);
+            case SearchKeyKind.Seen: return flags.HasFlag(MessageFlags.Seen);
+            case SearchKeyKind.Unanswered: return !flags.HasFlag(MessageFlags.Answered);
+            case SearchKeyKind.Undeleted: return !flags.HasFlag(MessageFlags.Deleted);
+            case SearchKeyKind.Undraft: return !flags.HasFlag(MessageFlags.Draft);
+            case SearchKeyKind.Unflagged: return !flags.HasFlag(MessageFlags.Flagged);
+            case SearchKeyKind.Unseen: return !flags.HasFlag(MessageFlags.Seen);
+            case SearchKeyKind.Recent: return selected.IsRecent(info.Uid);
+            case SearchKeyKind.New: return selected.IsRecent(info.Uid) && !flags.HasFlag(MessageFlags.Seen);
+            case SearchKeyKind.Old: return !selected.IsRecent(info.Uid);
+            case SearchKeyKind.Keyword: return info.Keywords.Contains(key.Value!, StringComparer.OrdinalIgnoreCase);
+            case SearchKeyKind.Unkeyword: return !info.Keywords.Contains(key.Value!, StringComparer.OrdinalIgnoreCase);
+            case SearchKeyKind.Larger: return info.Size > key.Number;
+            case SearchKeyKind.Smaller: return info.Size < key.Number;
+            case SearchKeyKind.ModSeq: return info.ModSeq >= key.Number;
+            // RFC 9051 6.4.4: dates disregard time and time zone.
+            case SearchKeyKind.Before: return DateOnly.FromDateTime(info.InternalDate.DateTime) < key.Date;
+            case SearchKeyKind.On: return DateOnly.FromDateTime(info.InternalDate.DateTime) == key.Date;
+            case SearchKeyKind.Since: return DateOnly.FromDateTime(info.InternalDate.DateTime) >= key.Date;
+            case SearchKeyKind.SentBefore or SearchKeyKind.SentOn or SearchKeyKind.SentSince:
+            {
+                var sent = await SentDateAsync(c, ct).ConfigureAwait(false);
+                if (sent is null)
+                    return false;
+                var d = DateOnly.FromDateTime(sent.Value.DateTime);
+                return key.Kind switch
+                {
+                    SearchKeyKind.SentBefore => d < key.Date,
+                    SearchKeyKind.SentOn => d == key.Date,
+                    _ => d >= key.Date,
+                };
+            }
+            case SearchKeyKind.From or SearchKeyKind.To or SearchKeyKind.Cc or SearchKeyKind.Bcc or SearchKeyKind.Subject:
+                return HeaderContains(await LoadAsync(c, ct).ConfigureAwait(false), key.Kind.ToString(), key.Value!);
+            case SearchKeyKind.Header:
+            {
+                var message = await LoadAsync(c, ct).ConfigureAwait(false);
+                return HeaderContains(message, key.Field!, key.Value!);
+            }
+            case SearchKeyKind.Body:
+                return BodyContains(await LoadAsync(c, ct).ConfigureAwait(false), key.Value!);
+            case SearchKeyKind.Text:
+            {
+                var message = await LoadAsync(c, ct).ConfigureAwait(false);
+                return message.Headers.Any(h => Contains(h.Value, key.Value!)) || BodyContains(message, key.Value!);
+            }
+            default:
+                return false;
+        }
+    }
+
+    static IEnumerable<SearchKey> OrderCheapFirst(IReadOnlyList<SearchKey> keys) =>
+        keys.OrderBy(k => k.NeedsContent ? 2 : k.NeedsSentDate ? 1 : 0);
+
+    static bool HeaderContains(MimeMessage message, string field, string value)
+    {
+        bool any = false;
+        foreach (var header in message.Headers)
+        {
+            if (!header.Field.Equals(field, StringComparison.OrdinalIgnoreCase))
+                continue;
+            any = true;
+            // RFC 9051 6.4.4 HEADER: an empty string matches every message that has the field.
+            if (value.Length == 0 || Contains(header.Value, value))
+                return true;
+        }
+        return any && value.Length == 0;
+    }
+
+    static bool BodyContains(MimeMessage message, string value)
+    {
+        foreach (var part in message.BodyParts)
+        {
+            if (part is TextPart text && Contains(text.Text, value))
+                return true;
+        }
+        return false;
+    }
+
+    static bool Contains(string? haystack, string needle) =>
+        haystack is not null && haystack.Contains(needle, StringComparison.OrdinalIgnoreCase);
+
+    async ValueTask<MimeMessage> LoadAsync(Candidate c, CancellationToken ct)
+    {
+        if (c.Message is not null)
+            return c.Message;
+        var stream = await session.Account!.OpenMessageAsync(selected.Id, c.Info.Uid, ct).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+            c.Message = await MimeMessage.LoadAsync(stream, ct).ConfigureAwait(false);
+        return c.Message;
+    }
+
+    async ValueTask<DateTimeOffset?> SentDateAsync(Candidate c, CancellationToken ct)
+    {
+        if (!c.SentDateLoaded)
+        {
+            var structure = await session.Account!.GetStructureAsync(selected.Id, c.Info.Uid, ct).ConfigureAwait(false);
+            c.SentDate = structure.Envelope.Date is { } d && DateUtils.TryParse(d, out var parsed) ? parsed : null;
+            c.SentDateLoaded = true;
+        }
+        return c.SentDate;
+    }
+}
