@@ -138,7 +138,7 @@ public sealed class SmtpOptions
     /// <summary>Unknown local recipients in a session before it is slowed, then closed.</summary>
     public int MaxUnknownRecipients { get; set; } = 10;
 
-    /// <summary>Bare CR or bare LF in DATA: Reject (554, the default, against SMTP smuggling) or Normalize.</summary>
+    /// <summary>Bare CR or bare LF in DATA/BDAT: Reject (550 5.5.2, the default, against SMTP smuggling) or Normalize (to CRLF).</summary>
     public string BareLineEndings { get; set; } = "Reject";
 
     /// <summary>Offer AUTH on plaintext connections of port 587 (off: STARTTLS first).</summary>

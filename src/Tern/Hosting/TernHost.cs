@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Tern.Accounts;
 using Tern.Configuration;
 using Tern.Delivery;
+using Tern.Delivery.Remote;
 using Tern.Imap.Server;
 using Tern.Net;
 using Tern.Pop3.Server;
@@ -67,6 +68,7 @@ public static class TernHost
         builder.Services.AddSingleton<MailConnectionHandler>();
         builder.Services.AddSingleton<ListenerRegistry>();
         builder.Services.AddTernDelivery(options);
+        builder.Services.AddTernRelay(options);
         builder.Services.AddTernSmtp(options);
         builder.Services.AddTernPop3(options);
         builder.Services.AddTernImap(options);

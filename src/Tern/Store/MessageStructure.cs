@@ -55,5 +55,6 @@ public sealed record BodyPart(
     BodyPart? Message,
     Envelope? MessageEnvelope)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsMultipart => Parts.Count > 0 || MediaType.Equals("multipart", StringComparison.OrdinalIgnoreCase);
 }

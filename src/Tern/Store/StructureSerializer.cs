@@ -15,6 +15,6 @@ public static class StructureSerializer
         ?? throw new MailStoreException(MailStoreError.Corrupt, "empty message structure");
 }
 
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, IgnoreReadOnlyProperties = true)]
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(MessageStructure))]
 internal sealed partial class StructureJsonContext : JsonSerializerContext;

@@ -49,6 +49,10 @@ public sealed class TernTestServer : IAsyncDisposable
         ["Auth:PasswordIterations"] = "1000",
         ["Auth:FailureDelayMilliseconds"] = "50",
         ["Relay:IntervalSeconds"] = "1",
+        // Tests never send traffic off this machine: no relay unless a test turns it on with its own loopback DNS,
+        // and even then the resolver is a loopback address.
+        ["Relay:Enabled"] = "false",
+        ["Dns:Servers:0"] = "127.0.0.1:9",
         ["Smtp:Mx:Listen:0"] = "127.0.0.1:0",
         ["Smtp:Submission:Listen:0"] = "127.0.0.1:0",
         ["Smtp:Submissions:Listen:0"] = "127.0.0.1:0",

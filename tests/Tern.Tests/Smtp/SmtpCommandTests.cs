@@ -105,4 +105,36 @@ public sealed class SmtpCommandTests
         await client.SendLineAsync("RCPT TO:<TEAM@Example.com>");
         await client.ExpectAsync("250 2.1.5");
     }
+
+    [Fact]
+    public async Task Helo_gets_no_extensions_and_refuses_esmtp_parameters()
+    {
+        await using var server = await SmtpFixture.StartAsync();
+        await using var client = await LineClient.ConnectAsync(server.SmtpPort);
+        await client.ExpectAsync("220");
+        await client.SendLineAsync("HELO");
+        await client.ExpectAsync("501 5.5.4");
+        await client.SendLineAsync("HELO old.example");
+        Assert.Equal(["250 mail.test.example Hello [127.0.0.1]"], await client.ReplyAsync());
+        await client.SendLineAsync("MAIL FROM:<a@remote.example> BODY=8BITMIME");
+        await client.ExpectAsync("555 5.5.4");
+        await client.SendLineAsync("MAIL FROM:<a@remote.example>");
+        await client.ExpectAsync("250 2.1.0");
+        await client.SendLineAsync("RCPT TO:<Postmaster>");
+        await client.ExpectAsync("550 5.1.1"); // no postmaster user or alias in this test's domain
+    }
+
+    [Fact]
+    public async Task Data_line_over_the_limit_is_refused_after_the_data()
+    {
+        await using var server = await SmtpFixture.StartAsync(new() { ["Smtp:MaxDataLineLength"] = "1000" });
+        await using var client = await SmtpFixture.ConnectAsync(server.SmtpPort);
+        await client.SendRawAsync("MAIL FROM:<a@remote.example>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n");
+        await client.ExpectAsync("250");
+        await client.ExpectAsync("250");
+        await client.ExpectAsync("354");
+        await client.SendRawAsync("Subject: long\r\n\r\n" + new string('y', 1001) + "\r\n.\r\n");
+        await client.ExpectAsync("554 5.6.0");
+        Assert.Empty(await server.QueuedAsync());
+    }
 }

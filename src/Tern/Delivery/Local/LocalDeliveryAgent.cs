@@ -199,6 +199,15 @@ public sealed class LocalDeliveryAgent(
                 LocalDeliveryLog.Failed(logger, id, user.Address, failure); // one member of an alias: skip it, deliver the rest
             }
 
+            // The common case, the last copy of the entry's last open recipient: removing the entry records the
+            // delivery, so the envelope is not rewritten first (one fsync less per message; the same crash window).
+            if (last && resolution.RemoteAddresses.Count == 0
+                && envelope.Recipients.Where((r, j) => j != index).All(r => r.State == RecipientState.Delivered))
+            {
+                await queue.CompleteAsync(id, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
             // Recorded (fsynced) right after each append: a restart never delivers this copy twice.
             var updated = await queue.UpdateEnvelopeAsync(id, e =>
             {

@@ -58,7 +58,11 @@ sealed partial class SmtpSession
         return new SmtpReply(250, "2.0.0", "Ok");
     }
 
-    SmtpReply Quit() => Close(new SmtpReply(221, "2.0.0", $"{Host} Bye"), "QUIT");
+    SmtpReply Quit()
+    {
+        closing = true;
+        return new SmtpReply(221, "2.0.0", $"{Host} Bye");
+    }
 
     /// <summary>VRFY (RFC 5321 3.5.3, 7.3): 252 without looking anything up, so it cannot enumerate users.</summary>
     static SmtpReply Vrfy(SmtpCommand command) =>
