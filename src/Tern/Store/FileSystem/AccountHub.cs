@@ -158,8 +158,6 @@ internal sealed partial class AccountHub : IAsyncDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
-        // Reads through a memory map share the OS page cache instead of copying pages into each connection's cache.
-        connection.Execute("PRAGMA mmap_size=268435456");
         return connection;
     }
 
