@@ -17,8 +17,14 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
     /// <summary>Null on success, or the tagged result that ends the command (an unknown transfer encoding for BINARY).</summary>
     public async Task<ImapResult?> WriteAsync(List<FetchItem> items, bool addFlags, CancellationToken cancellationToken)
     {
+        // Everything read from the store is opened before "* n FETCH (" is written: a message expunged by another
+        // session meanwhile (MailStoreException NotFound) is then skipped whole, never left half written. Once open, the
+        // file stays readable even if it is unlinked.
         if (items.Any(i => i.NeedsStructure))
             structure = await session.Account!.GetStructureAsync(selected.Id, info.Uid, cancellationToken).ConfigureAwait(false);
+        if (items.Any(i => i.Kind is FetchItemKind.BodySection or FetchItemKind.Binary or FetchItemKind.BinarySize
+            or FetchItemKind.Rfc822 or FetchItemKind.Rfc822Header or FetchItemKind.Rfc822Text))
+            await OpenAsync().ConfigureAwait(false);
         // BINARY data is decoded before anything is written, so a refusal leaves no half response.
         var binaries = new Dictionary<FetchItem, byte[]?>();
         foreach (var item in items.Where(i => i.Kind is FetchItemKind.Binary or FetchItemKind.BinarySize))

@@ -161,7 +161,16 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
     {
         if (c.Message is not null)
             return c.Message;
-        var stream = await session.Account!.OpenMessageAsync(selected.Id, c.Info.Uid, ct).ConfigureAwait(false);
+        Stream stream;
+        try
+        {
+            stream = await session.Account!.OpenMessageAsync(selected.Id, c.Info.Uid, ct).ConfigureAwait(false);
+        }
+        catch (MailStoreException ex) when (ex.Error == MailStoreError.NotFound)
+        {
+            // Expunged by another session during the search: an empty message matches no text key.
+            return c.Message = new MimeMessage();
+        }
         await using (stream.ConfigureAwait(false))
             c.Message = await MimeMessage.LoadAsync(stream, ct).ConfigureAwait(false);
         return c.Message;
@@ -171,8 +180,16 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
     {
         if (!c.SentDateLoaded)
         {
-            var structure = await session.Account!.GetStructureAsync(selected.Id, c.Info.Uid, ct).ConfigureAwait(false);
-            c.SentDate = structure.Envelope.Date is { } d && DateUtils.TryParse(d, out var parsed) ? parsed : null;
+            MessageStructure? structure = null;
+            try
+            {
+                structure = await session.Account!.GetStructureAsync(selected.Id, c.Info.Uid, ct).ConfigureAwait(false);
+            }
+            catch (MailStoreException ex) when (ex.Error == MailStoreError.NotFound)
+            {
+                // Expunged meanwhile: no sent date.
+            }
+            c.SentDate = structure?.Envelope.Date is { } d && DateUtils.TryParse(d, out var parsed) ? parsed : null;
             c.SentDateLoaded = true;
         }
         return c.SentDate;

@@ -50,6 +50,7 @@ static class FetchCommand
             }
         }
 
+        int vanished = 0;
         foreach (var info in infos)
         {
             int seq = selected.SeqOf(info.Uid);
@@ -58,7 +59,17 @@ static class FetchCommand
             var responder = new FetchResponder(session, selected, info, seq);
             await using (responder.ConfigureAwait(false))
             {
-                var error = await responder.WriteAsync(items, addFlags, cancellationToken).ConfigureAwait(false);
+                ImapResult? error;
+                try
+                {
+                    error = await responder.WriteAsync(items, addFlags, cancellationToken).ConfigureAwait(false);
+                }
+                catch (MailStoreException ex) when (ex.Error == MailStoreError.NotFound)
+                {
+                    // Expunged by another session after the listing: reported as EXPUNGEISSUED below (RFC 5530).
+                    vanished++;
+                    continue;
+                }
                 if (error is not null)
                     return error;
             }
@@ -66,7 +77,7 @@ static class FetchCommand
         }
         await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         // RFC 5530 EXPUNGEISSUED: another session expunged some of them; their EXPUNGE comes at the next allowed moment.
-        if (infos.Count < uids.Count)
+        if (infos.Count < uids.Count || vanished > 0)
             return ImapResult.No("Some messages were expunged meanwhile", "EXPUNGEISSUED");
         return ImapResult.Ok($"{prefix}FETCH completed");
     }
