@@ -1,11 +1,9 @@
-using System.Runtime.InteropServices;
-
 namespace Tern.Queue;
 
 /// <summary>fsync of a directory, so that a rename into it survives a power loss. .NET has no API for it, hence libc.</summary>
 /// <remarks>Group commit: callers that arrive while a sync is queued share it; a sync always starts after the caller's
 /// rename, so every caller's rename is covered. Under load, ten sessions cost one directory fsync instead of ten.</remarks>
-internal sealed partial class DirectorySync(string path)
+internal sealed class DirectorySync(string path)
 {
     readonly Lock gate = new();
     Task? queued;
@@ -45,31 +43,6 @@ internal sealed partial class DirectorySync(string path)
         }
     }
 
-    /// <summary>Opens the directory read-only and fsyncs it (POSIX); a no-op on Windows, where NTFS journals renames.</summary>
-    public static void Fsync(string directory)
-    {
-        if (OperatingSystem.IsWindows())
-            return;
-        int fd = Open(directory, 0 /* O_RDONLY */);
-        if (fd < 0)
-            throw new IOException($"open({directory}) failed: errno {Marshal.GetLastPInvokeError()}");
-        try
-        {
-            if (FsyncFd(fd) != 0)
-                throw new IOException($"fsync({directory}) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
-    }
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    static extern int FsyncFd(int fd);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    static extern int Close(int fd);
+    /// <summary>fsyncs the directory now (see <see cref="Tern.IO.Durable.SyncDirectory"/>).</summary>
+    public static void Fsync(string directory) => Tern.IO.Durable.SyncDirectory(directory);
 }

@@ -1,3 +1,4 @@
+using Tern.IO;
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 

@@ -1,3 +1,4 @@
+using Tern.IO;
 using Microsoft.Data.Sqlite;
 
 namespace Tern.Store.FileSystem;

@@ -1,3 +1,4 @@
+using Tern.IO;
 using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;

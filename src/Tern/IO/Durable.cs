@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 
-namespace Tern.Store.FileSystem;
+namespace Tern.IO;
 
-/// <summary>The fsync steps that make a rename durable. A rename is only on disk once the directory that holds the new
+/// <summary>The fsync steps that make a rename durable, for the queue and the store alike. A rename is only on disk once the directory that holds the new
 /// name is fsynced; .NET has no API for that, so open(2) the directory read-only and fsync(2) it.</summary>
-internal static class Durable
+public static class Durable
 {
     // O_RDONLY is enough to fsync a directory; O_DIRECTORY's value differs between architectures, so it is not used.
     const int ORdOnly = 0;
