@@ -76,20 +76,30 @@ public static class StoreCommands
         return command;
     }
 
-    static (Option<string> Account, Option<string> Format, Argument<string> Path, Option<string?> Mailbox) TransferOptions(string pathDescription)
+    delegate Task<TransferResult> TransferRun(IMailAccount account, string path, string? mailbox, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
+
+    static Command Import() => Transfer(
+        "import", "Import mail with its flags, dates and folders. Running it again adds only messages not imported before.",
+        "A Maildir folder (with Maildir++ subfolders), an mbox file, or a folder of mbox files.", "importing",
+        Maildir.ImportAsync, Mbox.ImportAsync,
+        r => $"{r.Messages} message(s) imported, {r.Skipped} already present, into {string.Join(", ", r.Mailboxes)}");
+
+    static Command Export() => Transfer(
+        "export", "Export mail with its flags, dates and folders.",
+        "Target: a Maildir folder; for mbox a folder of mbox files, or with --mailbox one mbox file.", "exporting",
+        Maildir.ExportAsync, Mbox.ExportAsync,
+        r => $"{r.Messages} message(s) exported{(r.Skipped > 0 ? $", {r.Skipped} already there" : "")}, from {string.Join(", ", r.Mailboxes)}");
+
+    /// <summary>import and export share their options and their run: only the direction and the summary differ.</summary>
+    static Command Transfer(string name, string description, string pathDescription, string progressLabel,
+        TransferRun maildir, TransferRun mbox, Func<TransferResult, string> summary)
     {
         var account = new Option<string>("--account") { Description = "The user's address (or account id).", Required = true };
         var format = new Option<string>("--format") { Description = "maildir or mbox.", Required = true };
         format.AcceptOnlyFromAmong("maildir", "mbox");
         var path = new Argument<string>("PATH") { Description = pathDescription };
         var mailbox = new Option<string?>("--mailbox") { Description = "One mailbox only (import: the target of the top-level messages; its folders go below it)." };
-        return (account, format, path, mailbox);
-    }
-
-    static Command Import()
-    {
-        var (account, format, path, mailbox) = TransferOptions("A Maildir folder (with Maildir++ subfolders), an mbox file, or a folder of mbox files.");
-        var command = new Command("import", "Import mail with its flags, dates and folders. Running it again adds only messages not imported before.");
+        var command = new Command(name, description);
         command.Options.Add(account);
         command.Options.Add(format);
         command.Arguments.Add(path);
@@ -98,39 +108,13 @@ public static class StoreCommands
         {
             var id = await ResolveAccountAsync(services, parse.GetValue(account)!, cancellationToken);
             await using var mail = await mailStore.OpenAccountAsync(id, cancellationToken);
-            var progress = new ProgressBar("importing");
-            var source = Path.GetFullPath(parse.GetValue(path)!);
-            var result = parse.GetValue(format) == "maildir"
-                ? await Maildir.ImportAsync(mail, source, parse.GetValue(mailbox), progress, cancellationToken)
-                : await Mbox.ImportAsync(mail, source, parse.GetValue(mailbox), progress, cancellationToken);
+            var progress = new ProgressBar(progressLabel);
+            var run = parse.GetValue(format) == "maildir" ? maildir : mbox;
+            var result = await run(mail, Path.GetFullPath(parse.GetValue(path)!), parse.GetValue(mailbox), progress, cancellationToken);
             progress.Finish();
             foreach (var warning in result.Warnings)
                 Console.Error.WriteLine($"tern: warning: {warning}");
-            Console.WriteLine($"{result.Messages} message(s) imported, {result.Skipped} already present, into {string.Join(", ", result.Mailboxes)}");
-            return 0;
-        });
-        return command;
-    }
-
-    static Command Export()
-    {
-        var (account, format, path, mailbox) = TransferOptions("Target: a Maildir folder; for mbox a folder of mbox files, or with --mailbox one mbox file.");
-        var command = new Command("export", "Export mail with its flags, dates and folders.");
-        command.Options.Add(account);
-        command.Options.Add(format);
-        command.Arguments.Add(path);
-        command.Options.Add(mailbox);
-        SetStoreAction(command, async (parse, services, mailStore, cancellationToken) =>
-        {
-            var id = await ResolveAccountAsync(services, parse.GetValue(account)!, cancellationToken);
-            await using var mail = await mailStore.OpenAccountAsync(id, cancellationToken);
-            var progress = new ProgressBar("exporting");
-            var target = Path.GetFullPath(parse.GetValue(path)!);
-            var result = parse.GetValue(format) == "maildir"
-                ? await Maildir.ExportAsync(mail, target, parse.GetValue(mailbox), progress, cancellationToken)
-                : await Mbox.ExportAsync(mail, target, parse.GetValue(mailbox), progress, cancellationToken);
-            progress.Finish();
-            Console.WriteLine($"{result.Messages} message(s) exported{(result.Skipped > 0 ? $", {result.Skipped} already there" : "")}, from {string.Join(", ", result.Mailboxes)}");
+            Console.WriteLine(summary(result));
             return 0;
         });
         return command;
