@@ -167,6 +167,28 @@ public sealed class LocalDeliveryTests
     }
 
     [Fact]
+    public async Task A_deferral_past_the_queue_lifetime_fails_bounces_and_goes_to_bad()
+    {
+        await using var server = await SmtpFixture.StartAsync(
+            new() { ["Relay:MaxQueueLifetimeSeconds"] = "1", ["Relay:FirstRetryDelaySeconds"] = "1", ["Relay:MaxRetryDelaySeconds"] = "1" },
+            delivery: true);
+        await server.Accounts.SetQuotaAsync("alice@example.com", 10);
+        var queue = server.Queue();
+        var id = await queue.EnqueueAsync(new MemoryStream("From: bob@example.com\r\nSubject: too big\r\n\r\nmore than ten octets\r\n"u8.ToArray()), new QueueEnvelope
+        {
+            Arrived = DateTimeOffset.UtcNow.AddMinutes(-5),
+            Sender = new QueueSender { Address = "bob@example.com" },
+            Recipients = [new QueueRecipient { Address = "alice@example.com" }],
+        });
+        var report = Assert.Single(await InboxAsync(server, "bob@example.com", 1));
+        Assert.Contains("gave up after the queue lifetime", report, StringComparison.Ordinal);
+        Assert.Contains("552 5.2.2", report, StringComparison.Ordinal);
+        for (int i = 0; i < 200 && !File.Exists(Path.Combine(queue.BadDirectory, id + ".reason")); i++)
+            await Task.Delay(25);
+        Assert.True(File.Exists(Path.Combine(queue.BadDirectory, id + ".msg")));
+    }
+
+    [Fact]
     public async Task A_local_sender_gets_a_delivery_status_notification_for_a_local_failure()
     {
         await using var server = await SmtpFixture.StartAsync(delivery: true);

@@ -264,19 +264,20 @@ public sealed class LocalDeliveryAgent(
     async Task<QueueEnvelope?> DeferAsync(string id, int index, string reason, CancellationToken cancellationToken)
     {
         var relay = options.Relay;
+        var current = await queue.ReadEnvelopeAsync(id, cancellationToken).ConfigureAwait(false);
+        if (current is not null && DateTimeOffset.UtcNow - current.Arrived > TimeSpan.FromSeconds(relay.MaxQueueLifetimeSeconds))
+        {
+            // Past the queue lifetime a deferral becomes a failure, through the one path that also tells the sender.
+            var final = reason.Replace("452 4.", "552 5.", StringComparison.Ordinal).Replace("451 4.", "550 5.", StringComparison.Ordinal)
+                + " (gave up after the queue lifetime)";
+            return await FailAsync(id, index, final, cancellationToken).ConfigureAwait(false);
+        }
         return await queue.UpdateEnvelopeAsync(id, e =>
         {
             var r = e.Recipients[index];
             r.Attempts++;
             r.LastAttempt = DateTimeOffset.UtcNow;
             r.Reason = reason;
-            if (DateTimeOffset.UtcNow - e.Arrived > TimeSpan.FromSeconds(relay.MaxQueueLifetimeSeconds))
-            {
-                r.State = RecipientState.Failed;
-                r.Reason = reason.Replace("452 4.", "552 5.", StringComparison.Ordinal).Replace("451 4.", "550 5.", StringComparison.Ordinal) + " (gave up after the queue lifetime)";
-                LocalDeliveryLog.Failed(logger, id, r.Address, r.Reason);
-                return true;
-            }
             double delay = Math.Min(relay.FirstRetryDelaySeconds * Math.Pow(2, Math.Max(0, r.Attempts - 1)), relay.MaxRetryDelaySeconds);
             r.State = RecipientState.Deferred;
             r.NextAttempt = DateTimeOffset.UtcNow.AddSeconds(delay);
