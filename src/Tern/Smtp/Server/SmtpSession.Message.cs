@@ -44,7 +44,16 @@ sealed partial class SmtpSession
             return refusal;
         }
 
-        var trace = Trace(tx, intake.Writer.Id);
+        var authenticated = await AuthenticateMessageAsync(tx, intake, cancellationToken).ConfigureAwait(false);
+        if (authenticated.Refusal is { } verdict)
+        {
+            SmtpLog.MessageRefused(logger, connection.Id, connection.RemoteEndPoint, verdict.ToString());
+            return verdict;
+        }
+        await using var replacement = authenticated.Replacement;
+        var writer = replacement ?? intake.Writer;
+
+        var trace = Trace(tx, writer.Id);
         var envelope = new QueueEnvelope
         {
             Arrived = DateTimeOffset.UtcNow,
@@ -59,10 +68,11 @@ sealed partial class SmtpSession
                 Listener = connection.Listener.Role,
                 Protocol = trace.Protocol,
             },
+            Mailbox = authenticated.Mailbox,
         };
         try
         {
-            var id = await intake.Writer.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
+            var id = await writer.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
             SmtpLog.Accepted(logger, connection.Id, connection.RemoteEndPoint, id, envelope.Sender.Address, envelope.Recipients.Count, envelope.Size);
             return new SmtpReply(250, "2.0.0", $"Ok: queued as {id}");
         }
