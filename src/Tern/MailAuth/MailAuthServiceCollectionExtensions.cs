@@ -12,6 +12,7 @@ public static class MailAuthServiceCollectionExtensions
         services.TryAddSingleton<MailAuthDns>();
         services.TryAddSingleton<InboundAuthenticator>();
         services.TryAddSingleton<DkimSigningService>();
+        services.TryAddSingleton<ArcSealer>();
         services.TryAddSingleton<MailAuthService>();
         return services;
     }

@@ -76,12 +76,12 @@ static class MailAuthFixture
     }
 
     /// <summary>Our Authentication-Results (authserv-id mx.dest.test), parsed by MimeKit.</summary>
-    public static AuthenticationResults Results(string message)
+    public static AuthenticationResults Results(string message, string authservId = ReceiverHost)
     {
         var parsed = MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(message)));
         var ours = parsed.Headers.Where(h => h.Id == HeaderId.AuthenticationResults)
             .Select(h => AuthenticationResults.TryParse(h.RawValue, out var r) ? r : null)
-            .Where(r => r?.AuthenticationServiceIdentifier == ReceiverHost)
+            .Where(r => r?.AuthenticationServiceIdentifier == authservId)
             .ToList();
         return Assert.Single(ours)!;
     }

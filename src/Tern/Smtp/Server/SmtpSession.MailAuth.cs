@@ -47,7 +47,7 @@ sealed partial class SmtpSession
                     mailbox = "Junk";
                     break;
             }
-            added = verdict.HeaderField;
+            added = verdict.HeaderField + await ArcSealAsync(tx, content, verdict.HeaderField, writer.Id, cancellationToken).ConfigureAwait(false);
             // RFC 8601 5: an Authentication-Results field from outside that claims our authserv-id is a forgery.
             drop = field => AuthenticationResultsBuilder.ClaimsAuthservId(field, Host);
         }
@@ -86,6 +86,34 @@ sealed partial class SmtpSession
             throw;
         }
         return new AuthenticatedMessage(null, replacement, mailbox);
+    }
+
+    /// <summary>RFC 8617: when a recipient is an alias that forwards to other domains, the results just recorded are
+    /// sealed with the alias domain's key before the message leaves. Empty when nothing is to be sealed.</summary>
+    async Task<string> ArcSealAsync(SmtpTransaction tx, FileStream content, string authenticationResults, string queueId, CancellationToken cancellationToken)
+    {
+        if (!mailAuth.Settings.ArcSeal)
+            return "";
+        foreach (var recipient in tx.Recipients)
+        {
+            var resolution = await accounts.ResolveRecipientAsync(recipient.Address, cancellationToken).ConfigureAwait(false);
+            if (resolution.Status != Tern.Accounts.RecipientStatus.Found || resolution.RemoteAddresses.Count == 0)
+                continue;
+            var domain = recipient.Address[(recipient.Address.LastIndexOf('@') + 1)..].ToLowerInvariant();
+            content.Position = 0;
+            try
+            {
+                if (await mailAuth.Sealer.SealAsync(content, authenticationResults, domain, queueId, cancellationToken).ConfigureAwait(false) is { } seal)
+                    return seal;
+            }
+            catch (Exception ex) when (ex is FormatException or IOException or ArgumentException or InvalidOperationException
+                or NotSupportedException or Org.BouncyCastle.Crypto.CryptoException)
+            {
+                // Forwarded without a seal is how mail was forwarded before ARC: the message is not lost for it.
+                SmtpLog.SigningFailed(logger, ex, connection.Id, connection.RemoteEndPoint, domain);
+            }
+        }
+        return "";
     }
 
     /// <summary>The domain of the first From address (checked against the user's addresses already).</summary>
