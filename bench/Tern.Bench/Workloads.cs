@@ -9,7 +9,7 @@ namespace Tern.Bench;
 /// <code>
 /// Workload.InProcess("Parser: 1,000 SMTP command lines", "lines/s", (c, ct) => ParserBenchmark.RunAsync(c.Duration)),
 /// Workload.Network("IMAP mixed, 10 sessions", "ops/s", BenchService.Imap,
-///     (t, ct) => ImapBenchmark.RunAsync(t.Host, t.Port, t.User, t.Password, 10, t.Duration), Imap1k),
+///     (t, ct) => BenchImapWorkload.RunAsync(t, sessions: 10, ct), imap1k),
 /// </code>
 /// </remarks>
 public static class Workloads
