@@ -200,4 +200,39 @@ public sealed class InboundCheckTests
         Assert.Equal("none", Result(results, "dkim"));
         Assert.Equal("none", Result(results, "dmarc"));
     }
+
+    [Fact]
+    public async Task Dmarc_reject_applies_to_BDAT_LAST_too()
+    {
+        await using var dns = TestDnsServer.Start();
+        dns.AddTxt("_dmarc.bank.test", "v=DMARC1; p=reject");
+        await using var server = await StartReceiverAsync(dns);
+        var message = Message("ceo@bank.test", "chunked forgery");
+        int half = message.Length / 2;
+
+        await using var client = await Tern.Tests.Smtp.SmtpFixture.ConnectAsync(server.SmtpPort);
+        await client.SendLineAsync("MAIL FROM:<x@attacker.test>");
+        await Tern.Tests.Smtp.SmtpFixture.ExpectAsync(client, "250");
+        await client.SendLineAsync("RCPT TO:<bob@dest.test>");
+        await Tern.Tests.Smtp.SmtpFixture.ExpectAsync(client, "250");
+        await client.SendRawAsync($"BDAT {half}\r\n{message[..half]}");
+        await Tern.Tests.Smtp.SmtpFixture.ExpectAsync(client, "250");
+        await client.SendRawAsync($"BDAT {message.Length - half} LAST\r\n{message[half..]}");
+        await Tern.Tests.Smtp.SmtpFixture.ExpectAsync(client, "550 5.7.1");
+    }
+
+    [Fact]
+    public async Task Giant_header_section_is_checked_without_losing_the_message()
+    {
+        await using var dns = TestDnsServer.Start();
+        await using var server = await StartReceiverAsync(dns);
+        var filler = string.Concat(Enumerable.Range(0, 6000).Select(i => $"X-Filler-{i}: {new string('x', 60)}\r\n"));
+
+        var reply = await SendToMxAsync(server, "a@big.test", filler + Message("a@big.test", "big header"));
+
+        Assert.StartsWith("250", reply, StringComparison.Ordinal);
+        var delivered = Assert.Single(await MailboxAsync(server, "bob@dest.test", "INBOX", 1));
+        Assert.Equal("none", Result(Results(delivered), "dmarc"));
+        Assert.Contains("X-Filler-5999", delivered, StringComparison.Ordinal);
+    }
 }
