@@ -94,8 +94,9 @@ public sealed class InboundAuthenticator(TernOptions options, MailAuthDns dns, I
         var action = dmarc.Policy switch
         {
             DmarcPolicy.Reject => ParseAction(local?.OnReject is { Length: > 0 } r ? r : settings.OnReject),
-            DmarcPolicy.Quarantine => ParseAction(local?.OnQuarantine is { Length: > 0 } q ? q : settings.OnQuarantine) == InboundAction.Reject
-                ? InboundAction.Quarantine : ParseAction(local?.OnQuarantine is { Length: > 0 } q2 ? q2 : settings.OnQuarantine),
+            // Quarantine never becomes a refusal, whatever the setting says (the validator allows Quarantine or None).
+            DmarcPolicy.Quarantine => ParseAction(local?.OnQuarantine is { Length: > 0 } q ? q : settings.OnQuarantine) == InboundAction.Accept
+                ? InboundAction.Accept : InboundAction.Quarantine,
             _ => InboundAction.Accept,
         };
         // A temporary DNS failure could hide a pass: defer rather than refuse wrongly (RFC 7489 6.6.2 / 6.7).

@@ -10,9 +10,6 @@ static partial class MailAuthLog
     [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "{QueueId}: DKIM-signed for {Domain} with {Selectors}")]
     public static partial void Signed(ILogger logger, string queueId, string domain, string selectors);
 
-    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "{QueueId}: DKIM signing for {Domain} failed; sent unsigned")]
-    public static partial void SigningFailed(ILogger logger, Exception exception, string queueId, string domain);
-
     [LoggerMessage(EventId = 1404, Level = LogLevel.Warning, Message = "DKIM key {Path} is unreadable and is skipped")]
     public static partial void BadKey(ILogger logger, Exception exception, string path);
 

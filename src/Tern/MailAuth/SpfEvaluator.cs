@@ -100,64 +100,64 @@ public sealed class SpfEvaluator(MailAuthDns dns)
             case "ip4" or "ip6":
                 return InNetwork(ip, directive.Network!, directive.Mechanism == "ip4" ? directive.Cidr4 : directive.Cidr6) ? (SpfResult.Pass, "") : null;
             case "include":
-            {
-                Count(budget);
-                var target = await ExpandDomainAsync(directive.DomainSpec!, context, cancellationToken).ConfigureAwait(false);
-                var (result, reason, _) = await CheckHostAsync(context with { Domain = target }, budget, depth + 1, cancellationToken).ConfigureAwait(false);
-                // RFC 7208 5.2: the include's result decides whether it matches.
-                return result switch
                 {
-                    SpfResult.Pass => (SpfResult.Pass, ""),
-                    SpfResult.TempError => (SpfResult.TempError, reason),
-                    SpfResult.PermError or SpfResult.None => (SpfResult.PermError, $"include:{target}: {reason}"),
-                    _ => null,
-                };
-            }
-            case "a":
-            {
-                Count(budget);
-                var target = await TargetAsync(directive, context, cancellationToken).ConfigureAwait(false);
-                var answer = await dns.AddressesAsync(target, ip.AddressFamily == AddressFamily.InterNetworkV6, cancellationToken).ConfigureAwait(false);
-                if (Void(answer, budget, target) is { } stop)
-                    return stop;
-                return answer.Records.Any(a => InNetwork(ip, a, Cidr(directive, ip))) ? (SpfResult.Pass, "") : null;
-            }
-            case "mx":
-            {
-                Count(budget);
-                var target = await TargetAsync(directive, context, cancellationToken).ConfigureAwait(false);
-                var mx = await dns.MxAsync(target, cancellationToken).ConfigureAwait(false);
-                if (Void(mx, budget, target) is { } stop)
-                    return stop;
-                if (mx.Records.Count > MaxNamesPerTerm)
-                    return (SpfResult.PermError, $"mx:{target} has more than {MaxNamesPerTerm} MX records"); // RFC 7208 4.6.4
-                foreach (var host in mx.Records)
-                {
-                    var answer = await dns.AddressesAsync(host, ip.AddressFamily == AddressFamily.InterNetworkV6, cancellationToken).ConfigureAwait(false);
-                    if (Void(answer, budget, host) is { } hostStop)
-                        return hostStop;
-                    if (answer.Records.Any(a => InNetwork(ip, a, Cidr(directive, ip))))
-                        return (SpfResult.Pass, "");
+                    Count(budget);
+                    var target = await ExpandDomainAsync(directive.DomainSpec!, context, cancellationToken).ConfigureAwait(false);
+                    var (result, reason, _) = await CheckHostAsync(context with { Domain = target }, budget, depth + 1, cancellationToken).ConfigureAwait(false);
+                    // RFC 7208 5.2: the include's result decides whether it matches.
+                    return result switch
+                    {
+                        SpfResult.Pass => (SpfResult.Pass, ""),
+                        SpfResult.TempError => (SpfResult.TempError, reason),
+                        SpfResult.PermError or SpfResult.None => (SpfResult.PermError, $"include:{target}: {reason}"),
+                        _ => null,
+                    };
                 }
-                return null;
-            }
+            case "a":
+                {
+                    Count(budget);
+                    var target = await TargetAsync(directive, context, cancellationToken).ConfigureAwait(false);
+                    var answer = await dns.AddressesAsync(target, ip.AddressFamily == AddressFamily.InterNetworkV6, cancellationToken).ConfigureAwait(false);
+                    if (Void(answer, budget, target) is { } stop)
+                        return stop;
+                    return answer.Records.Any(a => InNetwork(ip, a, Cidr(directive, ip))) ? (SpfResult.Pass, "") : null;
+                }
+            case "mx":
+                {
+                    Count(budget);
+                    var target = await TargetAsync(directive, context, cancellationToken).ConfigureAwait(false);
+                    var mx = await dns.MxAsync(target, cancellationToken).ConfigureAwait(false);
+                    if (Void(mx, budget, target) is { } stop)
+                        return stop;
+                    if (mx.Records.Count > MaxNamesPerTerm)
+                        return (SpfResult.PermError, $"mx:{target} has more than {MaxNamesPerTerm} MX records"); // RFC 7208 4.6.4
+                    foreach (var host in mx.Records)
+                    {
+                        var answer = await dns.AddressesAsync(host, ip.AddressFamily == AddressFamily.InterNetworkV6, cancellationToken).ConfigureAwait(false);
+                        if (Void(answer, budget, host) is { } hostStop)
+                            return hostStop;
+                        if (answer.Records.Any(a => InNetwork(ip, a, Cidr(directive, ip))))
+                            return (SpfResult.Pass, "");
+                    }
+                    return null;
+                }
             case "ptr":
-            {
-                Count(budget);
-                var target = await TargetAsync(directive, context, cancellationToken).ConfigureAwait(false);
-                var validated = await ValidatedNamesAsync(ip, budget, cancellationToken).ConfigureAwait(false);
-                return validated.Any(n => n.Equals(target, StringComparison.OrdinalIgnoreCase) || n.EndsWith("." + target, StringComparison.OrdinalIgnoreCase))
-                    ? (SpfResult.Pass, "") : null;
-            }
+                {
+                    Count(budget);
+                    var target = await TargetAsync(directive, context, cancellationToken).ConfigureAwait(false);
+                    var validated = await ValidatedNamesAsync(ip, budget, cancellationToken).ConfigureAwait(false);
+                    return validated.Any(n => n.Equals(target, StringComparison.OrdinalIgnoreCase) || n.EndsWith("." + target, StringComparison.OrdinalIgnoreCase))
+                        ? (SpfResult.Pass, "") : null;
+                }
             case "exists":
-            {
-                Count(budget);
-                var target = await ExpandDomainAsync(directive.DomainSpec!, context, cancellationToken).ConfigureAwait(false);
-                var answer = await dns.AddressesAsync(target, ipv6: false, cancellationToken).ConfigureAwait(false); // RFC 7208 5.7: always A
-                if (Void(answer, budget, target) is { } stop)
-                    return stop;
-                return answer.Records.Count > 0 ? (SpfResult.Pass, "") : null;
-            }
+                {
+                    Count(budget);
+                    var target = await ExpandDomainAsync(directive.DomainSpec!, context, cancellationToken).ConfigureAwait(false);
+                    var answer = await dns.AddressesAsync(target, ipv6: false, cancellationToken).ConfigureAwait(false); // RFC 7208 5.7: always A
+                    if (Void(answer, budget, target) is { } stop)
+                        return stop;
+                    return answer.Records.Count > 0 ? (SpfResult.Pass, "") : null;
+                }
             default:
                 return (SpfResult.PermError, $"unknown mechanism {directive.Mechanism}");
         }

@@ -95,42 +95,42 @@ public sealed record SpfRecord(IReadOnlyList<SpfDirective> Directives, string? R
                 directive = new SpfDirective(qualifier, name, rest[1..], null, 32, 128);
                 return true;
             case "a" or "mx" or "ptr":
-            {
-                string? domain = null;
-                if (rest.StartsWith(':'))
                 {
-                    int cut = name == "ptr" ? -1 : rest.IndexOf('/', StringComparison.Ordinal);
-                    domain = cut < 0 ? rest[1..] : rest[1..cut];
-                    rest = cut < 0 ? "" : rest[cut..];
-                    if (domain.Length == 0 || !SpfMacro.IsValidMacroString(domain))
+                    string? domain = null;
+                    if (rest.StartsWith(':'))
+                    {
+                        int cut = name == "ptr" ? -1 : rest.IndexOf('/', StringComparison.Ordinal);
+                        domain = cut < 0 ? rest[1..] : rest[1..cut];
+                        rest = cut < 0 ? "" : rest[cut..];
+                        if (domain.Length == 0 || !SpfMacro.IsValidMacroString(domain))
+                            return false;
+                    }
+                    int c4 = 32, c6 = 128;
+                    if (name == "ptr" ? rest.Length > 0 : !TryParseDualCidr(rest, out c4, out c6))
                         return false;
+                    directive = new SpfDirective(qualifier, name, domain, null, c4, c6);
+                    return true;
                 }
-                int c4 = 32, c6 = 128;
-                if (name == "ptr" ? rest.Length > 0 : !TryParseDualCidr(rest, out c4, out c6))
-                    return false;
-                directive = new SpfDirective(qualifier, name, domain, null, c4, c6);
-                return true;
-            }
             case "ip4" or "ip6":
-            {
-                if (!rest.StartsWith(':'))
-                    return false;
-                var text = rest[1..];
-                int cidr = name == "ip4" ? 32 : 128;
-                int slashAt = text.IndexOf('/', StringComparison.Ordinal);
-                if (slashAt >= 0)
                 {
-                    if (!TryParseCidr(text[(slashAt + 1)..], cidr, out cidr))
+                    if (!rest.StartsWith(':'))
                         return false;
-                    text = text[..slashAt];
+                    var text = rest[1..];
+                    int cidr = name == "ip4" ? 32 : 128;
+                    int slashAt = text.IndexOf('/', StringComparison.Ordinal);
+                    if (slashAt >= 0)
+                    {
+                        if (!TryParseCidr(text[(slashAt + 1)..], cidr, out cidr))
+                            return false;
+                        text = text[..slashAt];
+                    }
+                    if (!IPAddress.TryParse(text, out var network)
+                        || network.AddressFamily != (name == "ip4" ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6)
+                        || (name == "ip4" && text.Count(c => c == '.') != 3))
+                        return false;
+                    directive = new SpfDirective(qualifier, name, null, network, name == "ip4" ? cidr : 32, name == "ip6" ? cidr : 128);
+                    return true;
                 }
-                if (!IPAddress.TryParse(text, out var network)
-                    || network.AddressFamily != (name == "ip4" ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6)
-                    || (name == "ip4" && text.Count(c => c == '.') != 3))
-                    return false;
-                directive = new SpfDirective(qualifier, name, null, network, name == "ip4" ? cidr : 32, name == "ip6" ? cidr : 128);
-                return true;
-            }
             default:
                 return false; // RFC 7208 5: an unknown mechanism is a permerror
         }

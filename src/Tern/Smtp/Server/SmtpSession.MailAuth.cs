@@ -27,7 +27,10 @@ sealed partial class SmtpSession
         await writer.Content.FlushAsync(cancellationToken).ConfigureAwait(false);
         await using var content = new FileStream(writer.TempPath, new FileStreamOptions
         {
-            Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete, Options = FileOptions.Asynchronous,
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            Options = FileOptions.Asynchronous,
         });
 
         string added;
