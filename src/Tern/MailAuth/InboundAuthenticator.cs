@@ -33,11 +33,16 @@ public sealed class InboundAuthenticator(TernOptions options, MailAuthDns dns, I
     public async Task<InboundVerdict> CheckAsync(InboundEnvelope envelope, Stream message, string queueId, CancellationToken cancellationToken)
     {
         var results = new List<AuthResult>();
+        // One deadline for all DNS work: what is not answered by then is a temperror, and the client gets its reply
+        // long before its own DATA timeout (RFC 5321 4.5.3.2.6: 10 minutes).
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, settings.CheckTimeoutSeconds)));
+        var dnsToken = deadline.Token;
 
         // SPF (RFC 7208) of MAIL FROM, or of the HELO name for the null sender (2.4).
         SpfOutcome spfOutcome = envelope.ClientAddress is null
             ? new SpfOutcome(SpfResult.None, "", "no client address")
-            : await spf.CheckAsync(envelope.ClientAddress, envelope.MailFrom, envelope.Helo ?? "", options.HostName, cancellationToken).ConfigureAwait(false);
+            : await spf.CheckAsync(envelope.ClientAddress, envelope.MailFrom, envelope.Helo ?? "", options.HostName, dnsToken).ConfigureAwait(false);
         results.Add(new AuthResult("spf", Name(spfOutcome.Result), spfOutcome.Reason,
             envelope.MailFrom.Length > 0 ? [("smtp.mailfrom", envelope.MailFrom)] : [("smtp.helo", envelope.Helo ?? "")]));
 
@@ -54,7 +59,7 @@ public sealed class InboundAuthenticator(TernOptions options, MailAuthDns dns, I
         }
 
         // DKIM (RFC 6376, RFC 8463) with MimeKit's verifier.
-        var dkim = parsed is null ? [] : await VerifyDkimAsync(parsed, cancellationToken).ConfigureAwait(false);
+        var dkim = parsed is null ? [] : await VerifyDkimAsync(parsed, dnsToken, cancellationToken).ConfigureAwait(false);
         if (parsed is null)
             results.Add(new AuthResult("dkim", "permerror", "unparsable message: " + parseError, []));
         else if (dkim.Count == 0)
@@ -72,11 +77,11 @@ public sealed class InboundAuthenticator(TernOptions options, MailAuthDns dns, I
         // DMARC (RFC 7489) on the From domain.
         var dmarc = parsed is null
             ? new DmarcOutcome("permerror", null, null, DmarcPolicy.None, "unparsable message")
-            : await EvaluateDmarcAsync(parsed, spfOutcome, dkim, cancellationToken).ConfigureAwait(false);
+            : await EvaluateDmarcAsync(parsed, spfOutcome, dkim, dnsToken).ConfigureAwait(false);
         results.Add(new AuthResult("dmarc", dmarc.Result, dmarc.Comment, dmarc.Domain is null ? [] : [("header.from", dmarc.Domain)]));
 
         // ARC (RFC 8617): recorded for the reader and for a later seal; it does not override DMARC here.
-        results.Add(new AuthResult("arc", parsed is null ? "none" : await VerifyArcAsync(parsed, cancellationToken).ConfigureAwait(false), null, []));
+        results.Add(new AuthResult("arc", parsed is null ? "none" : await VerifyArcAsync(parsed, dnsToken, cancellationToken).ConfigureAwait(false), null, []));
 
         var header = AuthenticationResultsBuilder.Format(options.HostName, results);
         var verdict = Decide(dmarc, spfOutcome, dkim, header);
@@ -117,7 +122,7 @@ public sealed class InboundAuthenticator(TernOptions options, MailAuthDns dns, I
         _ => InboundAction.Accept,
     };
 
-    async Task<List<DkimCheck>> VerifyDkimAsync(MimeMessage message, CancellationToken cancellationToken)
+    async Task<List<DkimCheck>> VerifyDkimAsync(MimeMessage message, CancellationToken dnsToken, CancellationToken cancellationToken)
     {
         var verifier = new DkimVerifier(locator);
         verifier.Enable(DkimSignatureAlgorithm.Ed25519Sha256);
@@ -134,12 +139,13 @@ public sealed class InboundAuthenticator(TernOptions options, MailAuthDns dns, I
             string result, reason;
             try
             {
-                bool ok = await verifier.VerifyAsync(message, header, cancellationToken).ConfigureAwait(false);
+                bool ok = await verifier.VerifyAsync(message, header, dnsToken).ConfigureAwait(false);
                 (result, reason) = ok ? ("pass", "") : ("fail", "signature or body hash does not verify");
             }
             catch (DkimTemporaryException ex) { (result, reason) = ("temperror", ex.Message); }
             catch (DkimKeyException ex) { (result, reason) = ("permerror", ex.Message); }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { throw; }
+            catch (OperationCanceledException) { (result, reason) = ("temperror", "check deadline passed"); }
 #pragma warning disable CA1031 // MimeKit and BouncyCastle throw many types for malformed tags, keys and base64; each is a permerror of this one signature
             catch (Exception ex) { (result, reason) = ("permerror", ex.GetType().Name + ": " + ex.Message); }
 #pragma warning restore CA1031
@@ -148,7 +154,7 @@ public sealed class InboundAuthenticator(TernOptions options, MailAuthDns dns, I
         return checks;
     }
 
-    async Task<string> VerifyArcAsync(MimeMessage message, CancellationToken cancellationToken)
+    async Task<string> VerifyArcAsync(MimeMessage message, CancellationToken dnsToken, CancellationToken cancellationToken)
     {
         if (!message.Headers.Contains(HeaderId.ArcSeal))
             return "none";
@@ -156,7 +162,7 @@ public sealed class InboundAuthenticator(TernOptions options, MailAuthDns dns, I
         {
             var verifier = new ArcVerifier(locator);
             verifier.Enable(DkimSignatureAlgorithm.Ed25519Sha256);
-            var result = await verifier.VerifyAsync(message, cancellationToken).ConfigureAwait(false);
+            var result = await verifier.VerifyAsync(message, dnsToken).ConfigureAwait(false);
             return result.Chain switch
             {
                 ArcSignatureValidationResult.Pass => "pass",

@@ -78,6 +78,11 @@ public sealed class MailAuthDns
         {
             return DnsAnswer<T>.Failed($"{type} {name}: {ex.Message}");
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The checks' deadline (or the session's end): unanswered is temporary (RFC 7208 2.6.6).
+            return DnsAnswer<T>.Failed($"{type} {name}: no answer before the deadline");
+        }
         if (response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain)
             return DnsAnswer<T>.Empty;
         if (response.HasError)

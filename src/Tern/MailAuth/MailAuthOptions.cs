@@ -21,6 +21,9 @@ public sealed class MailAuthOptions
     /// passed: answer 451 so the sender tries again, rather than refusing or accepting wrongly.</summary>
     public bool DeferOnTemporaryError { get; set; } = true;
 
+    /// <summary>Seconds all DNS work of one message's checks may take; what is unanswered by then is a temperror.</summary>
+    public int CheckTimeoutSeconds { get; set; } = 60;
+
     /// <summary>Local exceptions for From domains (RFC 7489 6.7 local policy), e.g. a mailing list that breaks
     /// signatures: each entry replaces <see cref="OnReject"/> and <see cref="OnQuarantine"/> for one domain and its
     /// subdomains.</summary>

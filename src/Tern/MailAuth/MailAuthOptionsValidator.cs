@@ -12,6 +12,8 @@ public static class MailAuthOptionsValidator
             yield return ("MailAuth:OnReject", $"'{options.OnReject}' is not one of Reject, Quarantine, None");
         if (!IsOneOf(options.OnQuarantine, QuarantineActions))
             yield return ("MailAuth:OnQuarantine", $"'{options.OnQuarantine}' is not one of Quarantine, None");
+        if (options.CheckTimeoutSeconds <= 0)
+            yield return ("MailAuth:CheckTimeoutSeconds", $"must be greater than 0 (is {options.CheckTimeoutSeconds})");
         for (int i = 0; i < options.Domains.Count; i++)
         {
             var domain = options.Domains[i];

@@ -235,4 +235,23 @@ public sealed class InboundCheckTests
         Assert.Equal("none", Result(Results(delivered), "dmarc"));
         Assert.Contains("X-Filler-5999", delivered, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Checks_stop_at_their_deadline_with_temperror_and_the_message_is_delivered()
+    {
+        await using var dns = TestDnsServer.Start();
+        dns.Silence("mute.test");
+        await using var server = await StartReceiverAsync(dns, new()
+        {
+            ["Dns:TimeoutSeconds"] = "10",
+            ["MailAuth:CheckTimeoutSeconds"] = "1",
+        });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var reply = await SendToMxAsync(server, "a@mute.test", Message("a@other.test", "mute dns"));
+
+        Assert.StartsWith("250", reply, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
+        Assert.Equal("temperror", Result(Results(Assert.Single(await MailboxAsync(server, "bob@dest.test", "INBOX", 1))), "spf"));
+    }
 }
