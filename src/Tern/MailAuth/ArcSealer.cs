@@ -42,7 +42,7 @@ public sealed class ArcSealer(DkimSigningService signing, ILogger<ArcSealer> log
             BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
         };
         int before = parsed.Headers.Count;
-        await signer.SignAsync(parsed, DkimSigningService.SignedHeaders.Where(parsed.Headers.Contains).ToList(), cancellationToken).ConfigureAwait(false);
+        await signer.SignAsync(parsed, DkimSigningService.HeadersToSign(parsed), cancellationToken).ConfigureAwait(false);
         var text = new StringBuilder();
         foreach (var header in parsed.Headers.Take(parsed.Headers.Count - before))
             text.Append(DkimSigningService.ToCrlf(header.Field + ":" + Encoding.ASCII.GetString(header.RawValue)));

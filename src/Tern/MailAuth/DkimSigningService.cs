@@ -13,13 +13,38 @@ namespace Tern.MailAuth;
 /// domain (RSA and Ed25519 side by side, as RFC 8463 3 suggests), relaxed/relaxed, with MimeKit's DkimSigner.</summary>
 public sealed class DkimSigningService(TernOptions options, ILogger<DkimSigningService> logger)
 {
-    /// <summary>RFC 6376 5.4.1: the header fields that SHOULD be signed (those present are).</summary>
+    /// <summary>RFC 6376 5.4.1: the header fields that SHOULD be signed.</summary>
     public static readonly string[] SignedHeaders =
     [
         "From", "Reply-To", "Subject", "Date", "To", "Cc", "Resent-Date", "Resent-From", "Resent-To", "Resent-Cc",
         "In-Reply-To", "References", "List-Id", "List-Help", "List-Unsubscribe", "List-Subscribe", "List-Post",
         "List-Owner", "List-Archive", "Message-ID", "Sender", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
     ];
+
+    /// <summary>RFC 6376 8.15: listed once more than present (or once when absent), so a field added in transit
+    /// (a second From, a new Subject) breaks the signature.</summary>
+    static readonly HashSet<string> Oversigned = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "From", "To", "Cc", "Subject", "Date", "Reply-To", "Message-ID", "In-Reply-To", "References", "Sender",
+    };
+
+    /// <summary>The h= list for <paramref name="message"/>: each field of <see cref="SignedHeaders"/> as often as it
+    /// occurs (MimeKit keeps Content-* fields of the top level in the body's headers), plus the oversigned ones.</summary>
+    public static List<string> HeadersToSign(MimeMessage message)
+    {
+        var list = new List<string>();
+        foreach (var name in SignedHeaders)
+        {
+            int count = message.Headers.Count(h => h.Field.Equals(name, StringComparison.OrdinalIgnoreCase));
+            if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && message.Body is not null)
+                count += message.Body.Headers.Count(h => h.Field.Equals(name, StringComparison.OrdinalIgnoreCase));
+            if (Oversigned.Contains(name))
+                count++;
+            for (int i = 0; i < count; i++)
+                list.Add(name);
+        }
+        return list;
+    }
 
     readonly DkimKeyStore store = new(options.FullDataDirectory);
     readonly ConcurrentDictionary<string, (DateTime Written, AsymmetricKeyParameter Key)> keys = new(StringComparer.Ordinal);
@@ -51,8 +76,7 @@ public sealed class DkimSigningService(TernOptions options, ILogger<DkimSigningS
                 HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
                 BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
             };
-            var present = SignedHeaders.Where(parsed.Headers.Contains).ToList();
-            signer.Sign(parsed, present);
+            signer.Sign(parsed, HeadersToSign(parsed));
             used.Add(key.Selector);
         }
         if (used.Count == 0)

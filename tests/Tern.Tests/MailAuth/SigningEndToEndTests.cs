@@ -86,6 +86,9 @@ public sealed class SigningEndToEndTests
         var signature = Assert.Single(message.Headers, h => h.Id == HeaderId.DkimSignature);
         Assert.Contains("s=" + current.Selector, signature.Value, StringComparison.Ordinal);
         Assert.Contains("c=relaxed/relaxed", signature.Value, StringComparison.Ordinal);
+        // RFC 6376 8.15 oversigning, and the Content-* fields MimeKit keeps with the body are signed too.
+        Assert.Contains("h=from:from:", signature.Value.Replace(" ", "", StringComparison.Ordinal).Replace("\r\n", "", StringComparison.Ordinal).Replace("\t", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("content-type", signature.Value, StringComparison.OrdinalIgnoreCase);
         Assert.StartsWith("Received: ", content, StringComparison.Ordinal);
         Assert.Contains("id " + envelope.Id, content, StringComparison.Ordinal);
     }
