@@ -137,16 +137,21 @@ public static class SearchParser
             }
             case "MODSEQ":
             {
-                // RFC 7162 3.1.5: MODSEQ [entry-name entry-type] mod-sequence-valzer; the entry is ignored.
+                // RFC 7162 3.1.5: MODSEQ [entry-name entry-type-req] mod-sequence-valzer. Tern keeps one MODSEQ per
+                // message, not one per flag, so a valid entry is checked and then matched like the plain form.
                 r.Space();
                 if (r.PeekIs('"'))
                 {
-                    r.Quoted();
+                    var entry = System.Text.Encoding.UTF8.GetString(r.Quoted());
+                    if (!entry.StartsWith("/flags/", StringComparison.OrdinalIgnoreCase) || entry.Length == "/flags/".Length)
+                        throw new ImapParseException($"Invalid MODSEQ entry name {entry} (expected \"/flags/<flag>\")");
                     r.Space();
-                    r.Atom();
+                    var type = r.Atom().ToLowerInvariant();
+                    if (type is not ("priv" or "shared" or "all"))
+                        throw new ImapParseException($"Invalid MODSEQ entry type {type} (expected priv, shared or all)");
                     r.Space();
                 }
-                return new(SearchKeyKind.ModSeq, Number: r.Number64());
+                return new(SearchKeyKind.ModSeq, Number: SyncParameters.ModSeqValue(r, allowZero: true));
             }
             default:
                 throw new ImapParseException($"Unknown search key {word}");

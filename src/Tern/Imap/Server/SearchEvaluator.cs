@@ -21,6 +21,9 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
 
     HashSet<long>? uidSetCache;
 
+    /// <summary>The MODSEQ of each match by UID, for the "(MODSEQ n)" of RFC 7162 3.1.5.</summary>
+    public Dictionary<long, long> MatchedModSeqs { get; } = [];
+
     public async Task<List<(int Seq, long Uid)>> RunAsync(SearchKey key, CancellationToken cancellationToken)
     {
         var account = session.Account!;
@@ -35,7 +38,10 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
             try
             {
                 if (await MatchesAsync(key, candidate, cancellationToken).ConfigureAwait(false))
+                {
                     results.Add((seq, info.Uid));
+                    MatchedModSeqs[info.Uid] = info.ModSeq;
+                }
             }
             finally
             {
