@@ -135,6 +135,14 @@ public static class SearchParser
                 var b = ParseKey(r, ref count);
                 return new(SearchKeyKind.Or, [a, b]);
             }
+            case "SAVEDBEFORE": r.Space(); return new(SearchKeyKind.SavedBefore, Date: r.Date());   // RFC 8514
+            case "SAVEDON": r.Space(); return new(SearchKeyKind.SavedOn, Date: r.Date());
+            case "SAVEDSINCE": r.Space(); return new(SearchKeyKind.SavedSince, Date: r.Date());
+            case "SAVEDATESUPPORTED": return new(SearchKeyKind.SaveDateSupported);
+            case "OLDER": r.Space(); return new(SearchKeyKind.Older, Number: r.NzNumber());            // RFC 5032
+            case "YOUNGER": r.Space(); return new(SearchKeyKind.Younger, Number: r.NzNumber());
+            case "EMAILID": r.Space(); return new(SearchKeyKind.EmailId, Value: ObjectId(r));           // RFC 8474
+            case "THREADID": r.Space(); return new(SearchKeyKind.ThreadId, Value: ObjectId(r));
             case "MODSEQ":
             {
                 // RFC 7162 3.1.5: MODSEQ [entry-name entry-type-req] mod-sequence-valzer. Tern keeps one MODSEQ per
@@ -156,5 +164,15 @@ public static class SearchParser
             default:
                 throw new ImapParseException($"Unknown search key {word}");
         }
+    }
+
+    /// <summary>RFC 8474 objectid = 1*255(ALPHA / DIGIT / "_" / "-").</summary>
+    static string ObjectId(ImapArgumentReader r)
+    {
+        static bool Allowed(byte b) => b is (byte)'_' or (byte)'-' || char.IsAsciiLetterOrDigit((char)b);
+        var id = r.AtEnd || !Allowed(r.Peek()) ? "" : r.AtomWhile(Allowed);
+        if (id.Length is 0 or > 255 || !(r.AtEnd || r.PeekIs(' ') || r.PeekIs(')')))
+            throw new ImapParseException("Invalid object id (expected 1 to 255 letters, digits, \"_\" or \"-\")");
+        return id;
     }
 }

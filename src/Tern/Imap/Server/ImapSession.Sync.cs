@@ -12,7 +12,8 @@ public sealed partial class ImapSession
     public bool CondstoreEnabled { get; private set; }
 
     /// <summary>The fast-sync extensions advertised once authenticated.</summary>
-    static readonly string[] SyncCapabilities = ["CONDSTORE", "QRESYNC", "COMPRESS=DEFLATE"];
+    static readonly string[] SyncCapabilities =
+        ["CONDSTORE", "QRESYNC", "COMPRESS=DEFLATE", "OBJECTID", "SAVEDATE", "WITHIN", "MULTIAPPEND"];
 
     /// <summary>RFC 7162 3.2.3: ENABLE QRESYNC; implies CONDSTORE. VANISHED then replaces EXPUNGE.</summary>
     public bool QresyncEnabled { get; private set; }

@@ -73,6 +73,7 @@ static class SelectCommand
         session.WriteBuffered($"* OK [UIDNEXT {info.UidNext}] Predicted next UID");
         // RFC 7162 3.1.2.1: sent on every SELECT/EXAMINE, since every mailbox keeps MODSEQs (so never [NOMODSEQ]).
         session.WriteBuffered($"* OK [HIGHESTMODSEQ {info.HighestModSeq}] Highest");
+        session.WriteBuffered($"* OK [MAILBOXID ({ObjectIds.MailboxId(info)})] Ok"); // RFC 8474 4.3
         if (session.Rev2Enabled)
         {
             // RFC 9051 6.3.2: a LIST response with the mailbox name is required.

@@ -3,10 +3,10 @@ using Tern.Imap.Protocol;
 namespace Tern.Imap.Server.Commands;
 
 /// <summary>RFC 9051 6.3.11 STATUS, with SIZE (RFC 8438), DELETED (RFC 9051) and APPENDLIMIT (RFC 7889) and
-/// HIGHESTMODSEQ (RFC 7162 3.1.6).</summary>
+/// HIGHESTMODSEQ (RFC 7162 3.1.6) and MAILBOXID (RFC 8474 4.2).</summary>
 static class StatusCommand
 {
-    static readonly HashSet<string> Known = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "DELETED", "APPENDLIMIT", "HIGHESTMODSEQ"];
+    static readonly HashSet<string> Known = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "DELETED", "APPENDLIMIT", "HIGHESTMODSEQ", "MAILBOXID"];
 
     public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
     {
@@ -54,6 +54,7 @@ static class StatusCommand
             "SIZE" => status.Size,
             "DELETED" => status.Deleted,
             "HIGHESTMODSEQ" => status.Mailbox.HighestModSeq, // RFC 7162 3.1.6
+            "MAILBOXID" => $"({ObjectIds.MailboxId(status.Mailbox)})", // RFC 8474 4.2
             _ => session.Options.Imap.MaxLiteralSize,
         }));
         var text = string.Join(' ', parts);
