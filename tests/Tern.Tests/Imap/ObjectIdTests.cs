@@ -113,6 +113,10 @@ public sealed class ObjectIdTests
         await c.Client.SendRawAsync("Subject: y\r\n\r\ny\r\n\r\n");
         Assert.Matches(@"^OK \[APPENDUID \d+ 4:5\] APPEND completed$", (await c.ReadUntilTaggedAsync("a1")).Tagged);
 
+        // The second message has no header and the store cannot parse it: the first is taken back, the session goes on.
+        await c.Client.SendLineAsync("a0 APPEND INBOX {17+}");
+        await c.Client.SendRawAsync("Subject: w\r\n\r\nw\r\n {3+}\r\nx\r\n\r\n");
+        Assert.Equal("NO [CANNOT] The message cannot be parsed", (await c.ReadUntilTaggedAsync("a0")).Tagged);
         // The second message is empty: nothing of the command is stored.
         await c.Client.SendLineAsync("a2 APPEND INBOX {17+}");
         await c.Client.SendRawAsync("Subject: z\r\n\r\nz\r\n {0+}\r\n\r\n");
@@ -138,5 +142,53 @@ public sealed class ObjectIdTests
         await c.Client.SendRawAsync($"{msg} {{{msg.Length}+}}\r\n{msg} {{{msg.Length}+}}\r\n{msg}\r\n");
         Assert.StartsWith("NO [OVERQUOTA]", (await c.ReadUntilTaggedAsync("a1")).Tagged);
         Assert.Contains("MESSAGES 0", (await c.CommandAsync("STATUS INBOX (MESSAGES)")).Untagged.Single());
+    }
+
+    [Fact]
+    public async Task CATENATE_builds_a_message_from_a_URL_section_and_text_and_refuses_bad_URLs()
+    {
+        var (server, user) = await ImapTestMail.StartWithUserAsync();
+        await using var _ = server;
+        var original = ImapTestMail.Simple("Original subject", "original body");
+        using (var m = await ImapTestMail.ConnectAsync(server, user))
+            await m.Inbox.AppendAsync(original);
+        await using var c = await ImapDialog.ConnectAsync(server.ImapPort);
+        await c.LoginAsync(user);
+        Assert.Contains("CATENATE", (await c.CommandAsync("CAPABILITY")).All);
+        var select = await c.CommandAsync("SELECT INBOX");
+        var uidValidity = System.Text.RegularExpressions.Regex.Match(select.All, @"UIDVALIDITY (\d+)").Groups[1].Value;
+
+        const string text = "New body line\r\n";
+        await c.Client.SendLineAsync($"a1 APPEND Drafts (\\Draft) CATENATE (URL \"/INBOX;UIDVALIDITY={uidValidity}/;UID=1/;SECTION=HEADER\" TEXT {{{text.Length}+}}");
+        await c.Client.SendRawAsync(text + ")\r\n");
+        Assert.StartsWith("OK [APPENDUID", (await c.ReadUntilTaggedAsync("a1")).Tagged);
+        // The same with an absolute URL naming this user, a partial range and a second message (MULTIAPPEND).
+        await c.Client.SendRawAsync($"a2 APPEND Drafts CATENATE (URL \"imap://{Uri.EscapeDataString(user)}@localhost/INBOX/;UID=1/;SECTION=HEADER\" URL \"/INBOX/;UID=1/;SECTION=TEXT/;PARTIAL=0.8\") CATENATE (TEXT {{17+}}\r\nSubject: x\r\n\r\nx\r\n)\r\n");
+        Assert.Matches(@"^OK \[APPENDUID \d+ 2:3\]", (await c.ReadUntilTaggedAsync("a2")).Tagged);
+
+        var header = System.Text.Encoding.ASCII.GetString(ImapTestMail.Bytes(original));
+        header = header[..(header.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)];
+        await c.CommandAsync("SELECT Drafts");
+        using (var m = await ImapTestMail.ConnectAsync(server, user))
+        {
+            var drafts = await m.GetFolderAsync("Drafts");
+            await drafts.OpenAsync(FolderAccess.ReadOnly);
+            var built = await drafts.GetMessageAsync(0);
+            Assert.Equal("Original subject", built.Subject);
+            Assert.Equal("New body line", built.TextBody.TrimEnd());
+            Assert.Equal("original", (await drafts.GetMessageAsync(1)).TextBody);
+            Assert.Equal(header.Length + text.Length, (int)(await drafts.FetchAsync([0], MessageSummaryItems.Size))[0].Size!.Value);
+        }
+
+        Assert.Equal($"NO [BADURL imap://someone@localhost/INBOX/;UID=1] Invalid or inaccessible URL",
+            (await c.CommandAsync("APPEND Drafts CATENATE (URL \"imap://someone@localhost/INBOX/;UID=1\")")).Tagged);
+        Assert.Equal("NO [BADURL /INBOX/;UID=99] Invalid or inaccessible URL",
+            (await c.CommandAsync("APPEND Drafts CATENATE (URL \"/INBOX/;UID=99\")")).Tagged);
+        Assert.Equal("NO [BADURL /INBOX;UIDVALIDITY=1/;UID=1] Invalid or inaccessible URL",
+            (await c.CommandAsync("APPEND Drafts CATENATE (URL \"/INBOX;UIDVALIDITY=1/;UID=1\")")).Tagged);
+        Assert.Equal("NO [BADURL /INBOX/;UID=1/;SECTION=9] Invalid or inaccessible URL",
+            (await c.CommandAsync("APPEND Drafts CATENATE (URL \"/INBOX/;UID=1/;SECTION=9\")")).Tagged);
+        Assert.StartsWith("BAD Unknown CATENATE part", (await c.CommandAsync("APPEND Drafts CATENATE (FOO bar)")).Tagged);
+        Assert.Contains("MESSAGES 3", (await c.CommandAsync("STATUS Drafts (MESSAGES)")).Untagged.Single());
     }
 }

@@ -13,7 +13,7 @@ public sealed partial class ImapSession
 
     /// <summary>The fast-sync extensions advertised once authenticated.</summary>
     static readonly string[] SyncCapabilities =
-        ["CONDSTORE", "QRESYNC", "COMPRESS=DEFLATE", "OBJECTID", "SAVEDATE", "WITHIN", "MULTIAPPEND"];
+        ["CONDSTORE", "QRESYNC", "COMPRESS=DEFLATE", "OBJECTID", "SAVEDATE", "WITHIN", "MULTIAPPEND", "CATENATE"];
 
     /// <summary>RFC 7162 3.2.3: ENABLE QRESYNC; implies CONDSTORE. VANISHED then replaces EXPUNGE.</summary>
     public bool QresyncEnabled { get; private set; }

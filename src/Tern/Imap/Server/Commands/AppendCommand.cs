@@ -4,13 +4,15 @@ using Tern.Store;
 namespace Tern.Imap.Server.Commands;
 
 /// <summary>RFC 9051 6.3.12 APPEND with UIDPLUS APPENDUID (RFC 4315), BINARY literal8 (RFC 3516), APPENDLIMIT
-/// (RFC 7889) and MULTIAPPEND (RFC 3502). The message literals were already streamed to temporary files by the framer
+/// (RFC 7889), MULTIAPPEND (RFC 3502) and CATENATE (RFC 4469). The message literals were already streamed to temporary files by the framer
 /// when large, so every message of a MULTIAPPEND is at hand before the first one is stored.</summary>
 /// <remarks><code>append = "APPEND" SP mailbox 1*append-message    ; RFC 3502
-/// append-message = [SP flag-list] [SP date-time] SP literal</code></remarks>
+/// append-message = [SP flag-list] [SP date-time] SP (literal / "CATENATE" SP "(" cat-part *(SP cat-part) ")")</code></remarks>
 static class AppendCommand
 {
-    sealed record Message(MessageFlags Flags, IReadOnlyCollection<string> Keywords, DateTimeOffset? Date, ImapLiteral Literal);
+    /// <param name="Literal">The message, or null when it is built with CATENATE from <paramref name="Parts"/>.</param>
+    sealed record Message(MessageFlags Flags, IReadOnlyCollection<string> Keywords, DateTimeOffset? Date, ImapLiteral? Literal,
+        IReadOnlyList<Catenate.Part>? Parts);
 
     public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
     {
@@ -24,19 +26,59 @@ static class AppendCommand
             messages.Add(ReadMessage(args));
         }
         while (!args.AtEnd);
-        if (messages.Any(m => m.Literal.Length == 0))
+        if (messages.Any(m => m.Literal is { Length: 0 }))
             return ImapResult.No("Empty message", "CANNOT");
 
         var account = session.Account!;
         var mailbox = await account.GetMailboxAsync(name, cancellationToken).ConfigureAwait(false);
         if (mailbox is null || mailbox.NoSelect)
             return ImapResult.No("No such mailbox", "TRYCREATE"); // RFC 9051 6.3.12
+
+        // Every message's octets are at hand (CATENATE ones built) before the first is stored.
+        var contents = new List<(Stream Stream, bool Owned)>(messages.Count);
+        try
+        {
+            foreach (var message in messages)
+            {
+                if (message.Parts is { } parts)
+                {
+                    try
+                    {
+                        contents.Add((await Catenate.BuildAsync(session, parts, cancellationToken).ConfigureAwait(false), true));
+                    }
+                    catch (Catenate.Refused refused)
+                    {
+                        return refused.Result;
+                    }
+                }
+                else
+                {
+                    contents.Add((message.Literal!.OpenRead(), message.Literal.IsInMemory));
+                }
+            }
+            if (contents.Any(c => c.Stream.Length == 0))
+                return ImapResult.No("Empty message", "CANNOT");
+            return await StoreAllAsync(session, name, messages, contents.Select(c => c.Stream).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var (stream, owned) in contents)
+            {
+                if (owned)
+                    await stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    static async Task<ImapResult> StoreAllAsync(ImapSession session, string name, List<Message> messages, List<Stream> contents, CancellationToken cancellationToken)
+    {
+        var account = session.Account!;
         if (messages.Count > 1)
         {
             // RFC 3502 6.3.11: all or none. Refuse up front what is known to fail (quota), so that the undo below is only
             // needed for a failure in the middle (disk full, a concurrent append taking the last of the quota).
             var quota = await account.GetQuotaAsync(cancellationToken).ConfigureAwait(false);
-            long total = messages.Sum(m => m.Literal.Length);
+            long total = contents.Sum(c => c.Length);
             if ((quota.StorageLimitBytes is { } bytes && quota.StorageUsedBytes + total > bytes)
                 || (quota.MessageLimit is { } count && quota.MessageCount + messages.Count > count))
                 return ImapResult.No("The messages would exceed the quota", "OVERQUOTA");
@@ -45,8 +87,12 @@ static class AppendCommand
         var results = new List<AppendResult>(messages.Count);
         try
         {
-            foreach (var message in messages)
-                results.Add(await AppendOneAsync(account, name, message, cancellationToken).ConfigureAwait(false));
+            for (int i = 0; i < messages.Count; i++)
+            {
+                var m = messages[i];
+                results.Add(await account.AppendAsync(name, contents[i], new AppendOptions(m.Flags, m.Keywords, m.Date), cancellationToken)
+                    .ConfigureAwait(false));
+            }
         }
         catch (MailStoreException ex)
         {
@@ -54,6 +100,12 @@ static class AppendCommand
             if (ex.Error == MailStoreError.NotFound)
                 return ImapResult.No("No such mailbox", "TRYCREATE");
             throw;
+        }
+        catch (FormatException)
+        {
+            // The store's parser refused the message (e.g. no header at all); a refusal, not a session fault.
+            await UndoAsync(account, results).ConfigureAwait(false);
+            return ImapResult.No("The message cannot be parsed", "CANNOT");
         }
         catch
         {
@@ -78,26 +130,12 @@ static class AppendCommand
             date = args.DateTime();
             args.Space();
         }
+        var (systemFlags, keywords) = FlagText.Parse(flags);
+        if (args.TryKeyword("CATENATE"))
+            return new Message(systemFlags, keywords, date, null, Catenate.Read(args)); // RFC 4469
         if (!args.PeekLiteral())
             throw new ImapParseException("Expected the message as a literal");
-        var literal = args.Literal();
-        var (systemFlags, keywords) = FlagText.Parse(flags);
-        return new Message(systemFlags, keywords, date, literal);
-    }
-
-    static async Task<AppendResult> AppendOneAsync(IMailAccount account, string name, Message message, CancellationToken cancellationToken)
-    {
-        var content = message.Literal.OpenRead();
-        try
-        {
-            return await account.AppendAsync(name, content, new AppendOptions(message.Flags, message.Keywords, message.Date), cancellationToken)
-                .ConfigureAwait(false);
-        }
-        finally
-        {
-            if (message.Literal.IsInMemory)
-                await content.DisposeAsync().ConfigureAwait(false);
-        }
+        return new Message(systemFlags, keywords, date, args.Literal(), null);
     }
 
     /// <summary>RFC 3502: a MULTIAPPEND that fails part way leaves nothing behind; the messages already stored are
