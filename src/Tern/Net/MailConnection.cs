@@ -245,6 +245,9 @@ public sealed class MailConnection : IAsyncDisposable
             NetLog.Command(logger, Id, RemoteEndPoint, line);
     }
 
+    /// <summary>True when commands and replies are logged: callers skip building a log line nobody reads.</summary>
+    public bool SessionLogEnabled => sessionLog;
+
     public void LogReply(string line)
     {
         if (sessionLog)

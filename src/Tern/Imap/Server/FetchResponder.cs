@@ -30,18 +30,21 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
         if (items.Any(i => i.Kind == FetchItemKind.ThreadId))
             threadId = await ObjectIds.ThreadIdAsync(await OpenAsync().ConfigureAwait(false), structure!, info.EmailId, cancellationToken).ConfigureAwait(false);
         // BINARY data is decoded before anything is written, so a refusal leaves no half response.
-        var binaries = new Dictionary<FetchItem, byte[]?>();
-        foreach (var item in items.Where(i => i.Kind is FetchItemKind.Binary or FetchItemKind.BinarySize))
+        Dictionary<FetchItem, byte[]?>? binaries = null;
+        foreach (var item in items)
         {
+            if (item.Kind is not (FetchItemKind.Binary or FetchItemKind.BinarySize))
+                continue;
             var (data, error) = await DecodeBinaryAsync(item.Section!, cancellationToken).ConfigureAwait(false);
             if (error is not null)
                 return error;
-            binaries[item] = data;
+            (binaries ??= [])[item] = data;
         }
 
         var w = session.Writer;
         w.Raw("* ").Number(seq).Raw(" FETCH (");
-        session.Connection.LogReply($"* {seq} FETCH ({string.Join(' ', items.Select(i => i.Kind))})");
+        if (session.Connection.SessionLogEnabled)
+            session.Connection.LogReply($"* {seq} FETCH ({string.Join(' ', items.Select(i => i.Kind))})");
         bool first = true;
         if (addFlags)
         {
@@ -97,7 +100,7 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
                     break;
                 case FetchItemKind.Binary:
                 {
-                    var data = binaries[item];
+                    var data = binaries![item];
                     w.Raw("BINARY[").Raw(string.Join('.', item.Section!.Parts)).Raw(']');
                     if (item.PartialOffset is { } o)
                         w.Raw('<').Number(o).Raw('>');
@@ -114,7 +117,7 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
                 }
                 case FetchItemKind.BinarySize:
                     w.Raw("BINARY.SIZE[").Raw(string.Join('.', item.Section!.Parts)).Raw("] ");
-                    if (binaries[item] is { } decoded) w.Number(decoded.Length); else w.Raw("NIL"u8);
+                    if (binaries![item] is { } decoded) w.Number(decoded.Length); else w.Raw("NIL"u8);
                     break;
             }
         }
