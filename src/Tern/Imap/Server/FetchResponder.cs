@@ -26,6 +26,9 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
         if (items.Any(i => i.Kind is FetchItemKind.BodySection or FetchItemKind.Binary or FetchItemKind.BinarySize
             or FetchItemKind.Rfc822 or FetchItemKind.Rfc822Header or FetchItemKind.Rfc822Text))
             await OpenAsync().ConfigureAwait(false);
+        string? threadId = null;
+        if (items.Any(i => i.Kind == FetchItemKind.ThreadId))
+            threadId = await ObjectIds.ThreadIdAsync(await OpenAsync().ConfigureAwait(false), structure!, info.EmailId, cancellationToken).ConfigureAwait(false);
         // BINARY data is decoded before anything is written, so a refusal leaves no half response.
         Dictionary<FetchItem, byte[]?>? binaries = null;
         foreach (var item in items)
@@ -60,6 +63,9 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
                 case FetchItemKind.InternalDate: w.Raw("INTERNALDATE ").DateTime(info.InternalDate); break;
                 case FetchItemKind.Rfc822Size: w.Raw("RFC822.SIZE ").Number(info.Size); break;
                 case FetchItemKind.ModSeq: w.Raw("MODSEQ (").Number(info.ModSeq).Raw(')'); break;
+                case FetchItemKind.EmailId: w.Raw("EMAILID (").Raw(info.EmailId).Raw(')'); break;     // RFC 8474 5.1
+                case FetchItemKind.ThreadId: w.Raw("THREADID (").Raw(threadId!).Raw(')'); break;      // RFC 8474 5.2
+                case FetchItemKind.SaveDate: w.Raw("SAVEDATE ").DateTime(info.SaveDate); break;       // RFC 8514 4.3
                 case FetchItemKind.Envelope:
                     w.Raw("ENVELOPE ");
                     StructureWriter.Envelope(w, structure!.Envelope);
