@@ -44,7 +44,17 @@ sealed partial class SmtpSession
             return refusal;
         }
 
-        var authenticated = await AuthenticateMessageAsync(tx, intake, cancellationToken).ConfigureAwait(false);
+        AuthenticatedMessage authenticated;
+        try
+        {
+            authenticated = await AuthenticateMessageAsync(tx, intake, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            // The queue file could not be read back or copied: nothing was acknowledged, so the client tries again.
+            SmtpLog.QueueFailed(logger, ex, connection.Id, connection.RemoteEndPoint);
+            return new SmtpReply(451, "4.3.0", "Local error in processing, try again later");
+        }
         if (authenticated.Refusal is { } verdict)
         {
             SmtpLog.MessageRefused(logger, connection.Id, connection.RemoteEndPoint, verdict.ToString());
