@@ -10,7 +10,8 @@ namespace Tern.Bench;
 public static partial class BenchImapSyncWorkload
 {
     const int Changes = 1_000;
-    static int round;
+    /// <summary>Rounds so far per server: odd rounds set \Flagged, even ones clear it, on each server's own mailbox.</summary>
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> rounds = new();
 
     /// <returns>Milliseconds from the reselect command to its tagged OK.</returns>
     public static async Task<double> QresyncReselectAsync(BenchTarget target, CancellationToken cancellationToken)
@@ -31,7 +32,7 @@ public static partial class BenchImapSyncWorkload
             await changer.SelectAsync("INBOX", cancellationToken);
             long step = Math.Max(1, messages / Changes);
             var set = string.Join(',', Enumerable.Range(0, (int)Math.Min(Changes, messages)).Select(i => (1 + i * step).ToString(CultureInfo.InvariantCulture)));
-            var sign = Interlocked.Increment(ref round) % 2 == 1 ? '+' : '-';
+            var sign = rounds.AddOrUpdate(target.Server, 1, (_, n) => n + 1) % 2 == 1 ? '+' : '-';
             Require(await changer.CommandAsync($"STORE {set} {sign}FLAGS.SILENT (\\Flagged)", cancellationToken), "STORE");
         }
 
