@@ -42,6 +42,8 @@ public static class Workloads
                 (t, ct) => BenchImapWorkload.RunAsync(t, sessions: 10, ct), imap1k),
             Workload.Network($"IMAP: mixed ops, 10 sessions, {imapBig.Messages:N0} msgs", "ops/s", BenchService.Imap,
                 (t, ct) => BenchImapWorkload.RunAsync(t, sessions: 10, ct), imapBig),
+            Workload.Network($"IMAP: QRESYNC reselect after 1,000 flag changes, {imapBig.Messages:N0} msgs", "ms", BenchService.Imap,
+                BenchImapSyncWorkload.QresyncReselectAsync, imapBig, higherIsBetter: false),
             Workload.Network("Store: durable appends of 10 KB, one at a time, up to 10,000 (Tern's store / doveadm save)", "msgs/s",
                 BenchService.Imap, BenchStoreAppendWorkload.RunAsync, new MailboxSpec("store-save"), warmup: false) with { MaxRounds = 3 },
             Workload.InProcess("Store: parse at delivery (MessageAnalyzer), 10 KB-1 MB msgs, 1 thread", "MB/s",
