@@ -183,6 +183,10 @@ public sealed class ImapOptions
     public int MaxNestingDepth { get; set; } = 16;
 
     public int MaxErrors { get; set; } = 50;
+
+    /// <summary>RFC 5465 5.8: store events a NOTIFY session may have waiting (a client that does not read its
+    /// connection); beyond it the session gets NOTIFICATIONOVERFLOW and notifications stop.</summary>
+    public int MaxPendingNotifications { get; set; } = 10_000;
 }
 
 public sealed class QueueOptions

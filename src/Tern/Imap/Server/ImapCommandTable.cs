@@ -68,6 +68,7 @@ public static class ImapCommandTable
         new("GETQUOTA", ImapState.Auth, QuotaCommands.GetQuotaAsync),
         new("SETQUOTA", ImapState.Auth, QuotaCommands.SetQuotaAsync),
         new("COMPRESS", ImapState.Auth, CompressCommand.ExecuteAsync),                        // RFC 4978
+        new("NOTIFY", ImapState.Auth, NotifyCommand.ExecuteAsync),                            // RFC 5465
         // RFC 9051 6.4: selected
         new("CHECK", ImapState.Selected, NoopCommand.ExecuteAsync),
         new("CLOSE", ImapState.Selected, CloseCommand.CloseAsync),

@@ -28,4 +28,7 @@ static partial class ImapLog
 
     [LoggerMessage(7007, LogLevel.Error, "{ConnectionId} IMAP {Command} failed")]
     public static partial void CommandFault(ILogger logger, Exception exception, string connectionId, string command);
+
+    [LoggerMessage(7008, LogLevel.Warning, "{ConnectionId} IMAP NOTIFY overflowed ({Limit} events waiting); notifications stopped")]
+    public static partial void NotifyOverflow(ILogger logger, string connectionId, int limit);
 }

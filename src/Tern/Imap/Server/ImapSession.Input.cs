@@ -18,7 +18,10 @@ public sealed partial class ImapSession
     {
         while (true)
         {
-            var (result, status) = await Connection.ReadAsync(waitingForCommand: !framer.InCommand, cancellationToken).ConfigureAwait(false);
+            var read = Connection.ReadAsync(waitingForCommand: !framer.InCommand, cancellationToken);
+            var (result, status) = Notify is not null && !framer.InCommand
+                ? await ReadNotifyingAsync(read.AsTask(), cancellationToken).ConfigureAwait(false)
+                : await read.ConfigureAwait(false);
             if (status is { } s)
                 return new CommandRead(null, s);
             var input = Connection.Input;
@@ -46,6 +49,24 @@ public sealed partial class ImapSession
                 }
             }
         }
+    }
+
+    /// <summary>RFC 5465 3: while the session waits for a command (none has begun to arrive), NOTIFY events are sent as
+    /// they come. Only this flow writes to the connection meanwhile; the pending read only reads, so no response is ever
+    /// interleaved with another.</summary>
+    async Task<(System.IO.Pipelines.ReadResult Result, LineReadStatus? Status)> ReadNotifyingAsync(
+        Task<(System.IO.Pipelines.ReadResult Result, LineReadStatus? Status)> read, CancellationToken cancellationToken)
+    {
+        while (!read.IsCompleted && Notify is not null)
+        {
+            var woke = await Task.WhenAny(read, WaitForNotificationAsync()).ConfigureAwait(false);
+            if (woke == read)
+                break;
+            await SendNotificationsAsync(betweenCommands: true, cancellationToken).ConfigureAwait(false);
+            if (State == ImapState.Logout)
+                return (default, LineReadStatus.Closed); // the selected mailbox was deleted: BYE was sent
+        }
+        return await read.ConfigureAwait(false);
     }
 
     /// <summary>Runs the framer over what has arrived; literal octets kept in a file are written synchronously here

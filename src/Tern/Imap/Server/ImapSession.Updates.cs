@@ -11,6 +11,7 @@ public sealed partial class ImapSession
         var selected = Selected;
         if (selected is not null && change.MailboxId == selected.Id)
             selected.Enqueue(change);
+        EnqueueNotification(change);
     }
 
     /// <summary>Announces what changed in the selected mailbox (RFC 9051 7.3.1 EXISTS, 7.5.1 EXPUNGE or RFC 7162 3.2.10 VANISHED,
@@ -69,6 +70,7 @@ public sealed partial class ImapSession
             selected.DeferredExpunges.Clear();
         }
 
+        IReadOnlyList<MessageInfo> announced = [];
         if (appended)
         {
             int before = selected.Count;
@@ -79,12 +81,14 @@ public sealed partial class ImapSession
                 long recentFrom = selected.ReadOnly ? long.MaxValue
                     : await Account.ClaimRecentAsync(selected.Id, cancellationToken).ConfigureAwait(false);
                 selected.Append(added.Select(m => m.Uid), recentFrom);
+                announced = added;
             }
             if (selected.Count != before)
             {
                 WriteBuffered($"* {selected.Count} EXISTS");
                 if (!Rev2Enabled)
                     WriteBuffered($"* {selected.RecentCount} RECENT");
+                await WriteNewMessageFetchesAsync(selected, announced, cancellationToken).ConfigureAwait(false);
             }
         }
         await FlushAsync(cancellationToken).ConfigureAwait(false);

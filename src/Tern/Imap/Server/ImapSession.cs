@@ -151,6 +151,14 @@ public sealed partial class ImapSession : IAsyncDisposable
             }
             if (State == ImapState.Selected && result.Status != ImapStatus.Bad)
                 await SendUpdatesAsync(expungeAllowed: !spec.SequenceBound || uid, cancellationToken).ConfigureAwait(false);
+            // RFC 5465 3: NOTIFY events go out at least when a command ends, before its tagged response.
+            if (Notify is not null && State != ImapState.Logout)
+                await SendNotificationsAsync(betweenCommands: false, cancellationToken).ConfigureAwait(false);
+            if (State == ImapState.Logout)
+            {
+                await WriteTaggedAsync(tag, result, cancellationToken).ConfigureAwait(false);
+                return;
+            }
         }
         if (result.Status == ImapStatus.Bad)
             errors++;
@@ -256,7 +264,7 @@ public sealed partial class ImapSession : IAsyncDisposable
         }
         caps.AddRange(["IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS",
             "SPECIAL-USE", "ESEARCH", "SEARCHRES", "STATUS=SIZE", $"APPENDLIMIT={Options.Imap.MaxLiteralSize}",
-            "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "BINARY", "UTF8=ACCEPT"]);
+            "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "BINARY", "UTF8=ACCEPT", "NOTIFY"]);
         caps.AddRange(SyncCapabilities);
         return string.Join(' ', caps);
     }

@@ -18,7 +18,16 @@ static class IdleCommand
                 await session.SendUpdatesAsync(expungeAllowed: true, cancellationToken).ConfigureAwait(false);
             if (session.State == ImapState.Logout)
                 return ImapResult.Ok("IDLE terminated");
+            // RFC 5465 3: with NOTIFY, events about other mailboxes wake IDLE too.
+            if (session.Notify is not null)
+            {
+                await session.SendNotificationsAsync(betweenCommands: false, cancellationToken).ConfigureAwait(false);
+                if (session.State == ImapState.Logout)
+                    return ImapResult.Ok("IDLE terminated");
+            }
             var changed = selected?.WaitForChangeAsync() ?? Task.Delay(Timeout.Infinite, cancellationToken);
+            if (session.Notify is not null)
+                changed = Task.WhenAny(changed, session.WaitForNotificationAsync());
             var done = await Task.WhenAny(read, changed).ConfigureAwait(false);
             if (done != read)
                 continue;

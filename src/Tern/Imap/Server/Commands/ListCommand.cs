@@ -107,7 +107,7 @@ static class ListCommand
         return ImapResult.Ok("LSUB completed");
     }
 
-    static string Attributes(MailboxInfo? info, bool extended, bool showSubscribed)
+    internal static string Attributes(MailboxInfo? info, bool extended, bool showSubscribed)
     {
         var attrs = new List<string>();
         if (info is null)
