@@ -156,12 +156,12 @@ public sealed partial class ImapSession
                 }
                 case MailboxChangeKind.MailboxCreated:
                     if ((events & NotifyEvents.MailboxName) != 0)
-                        await WriteMailboxListAsync(name, null, subscribed, cancellationToken).ConfigureAwait(false);
+                        await WriteMailboxListAsync(name, null, null, cancellationToken).ConfigureAwait(false);
                     break;
                 case MailboxChangeKind.MailboxRenamed:
                     // A rename counts when either name is watched.
                     if (((events | (oldName is null ? NotifyEvents.None : spec.EventsFor(oldName, subscribed))) & NotifyEvents.MailboxName) != 0)
-                        await WriteMailboxListAsync(name, oldName, subscribed, cancellationToken).ConfigureAwait(false);
+                        await WriteMailboxListAsync(name, oldName, null, cancellationToken).ConfigureAwait(false);
                     break;
                 case MailboxChangeKind.MailboxDeleted:
                     if ((events & NotifyEvents.MailboxName) != 0)
@@ -207,6 +207,7 @@ public sealed partial class ImapSession
     {
         var info = await Account!.GetMailboxAsync(name, cancellationToken).ConfigureAwait(false);
         var attributes = ListCommand.Attributes(info, extended: true, showSubscribed: false);
+        // RFC 5465 5.5: after a subscription change the LIST tells the new state with or without \Subscribed.
         if (subscribed is not null && subscribed.Contains(name))
             attributes = attributes.Length == 0 ? "\\Subscribed" : attributes + " \\Subscribed";
         var writer = Writer.Raw("* LIST (").Raw(attributes).Raw(") \"/\" ").Mailbox(name);
