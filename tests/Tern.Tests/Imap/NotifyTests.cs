@@ -127,6 +127,12 @@ public sealed class NotifyTests
         Assert.Equal("* LIST (\\HasNoChildren) \"/\" Plans", await a.Client.ReadLineAsync());
         Assert.True((await b.CommandAsync("DELETE Plans")).Ok);
         Assert.Equal("* LIST (\\NonExistent) \"/\" Plans", await a.Client.ReadLineAsync());
+        // LIST tells the mailbox as it is when sent; a parent deleted while it has children stays as \Noselect.
+        Assert.True((await b.CommandAsync("CREATE Top/Child")).Ok);
+        Assert.Equal("* LIST (\\HasChildren) \"/\" Top", await a.Client.ReadLineAsync());
+        Assert.Equal("* LIST (\\HasNoChildren) \"/\" Top/Child", await a.Client.ReadLineAsync());
+        Assert.True((await b.CommandAsync("DELETE Top")).Ok);
+        Assert.Equal("* LIST (\\Noselect \\HasChildren) \"/\" Top", await a.Client.ReadLineAsync());
 
         // Message events were not asked for: an append is not reported.
         using var c = await ImapTestMail.ConnectAsync(server, user);
@@ -143,7 +149,7 @@ public sealed class NotifyTests
         await using var a = await LoginAsync(server, user);
         await using var b = await LoginAsync(server, user);
         Assert.True((await b.CommandAsync("CREATE Lists/ietf")).Ok);
-        var set = await a.CommandAsync("NOTIFY SET STATUS (subtree Lists (MessageNew MessageExpunge)) (mailboxes (Sent Nowhere) (MessageNew MessageExpunge))");
+        var set = await a.CommandAsync("NOTIFY SET STATUS (subtree Lists (MessageNew)) (mailboxes (Sent Nowhere) (MessageNew MessageExpunge))");
         Assert.True(set.Ok, set.Tagged);
         Assert.Equal(["* STATUS Lists", "* STATUS Lists/ietf", "* STATUS Sent"],
             set.Untagged.Select(l => l[..l.IndexOf(" (", StringComparison.Ordinal)]).Order(StringComparer.Ordinal).ToArray());
@@ -238,9 +244,10 @@ public sealed class NotifyTests
     [InlineData("NOTIFY SET", "BAD")]
     [InlineData("NOTIFY GET (personal (MessageNew MessageExpunge))", "BAD")]
     [InlineData("NOTIFY SET (everything (MessageNew MessageExpunge))", "BAD")]
-    [InlineData("NOTIFY SET (personal (MessageNew))", "BAD")]
+    [InlineData("NOTIFY SET (selected (MessageNew))", "BAD")]
     [InlineData("NOTIFY SET (selected (MessageExpunge))", "BAD")]
-    [InlineData("NOTIFY SET (personal (FlagChange))", "BAD")]
+    [InlineData("NOTIFY SET (selected (FlagChange))", "BAD")]
+    [InlineData("NOTIFY SET (selected-delayed (FlagChange MessageNew))", "BAD")]
     [InlineData("NOTIFY SET (personal (MessageNew (UID) MessageExpunge))", "BAD")]
     [InlineData("NOTIFY SET (selected (MailboxName))", "BAD")]
     [InlineData("NOTIFY SET (personal MessageNew MessageExpunge)", "BAD")]

@@ -126,6 +126,7 @@ public sealed partial class ImapSession
         if (spec.UsesSubscriptions || changes.Any(c => c.Kind == MailboxChangeKind.SubscriptionChanged))
             subscribed = (await account.ListSubscriptionsAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         var statusFor = new List<(long Id, string Name)>();
+        var statusIds = new HashSet<long>();
         foreach (var change in changes)
         {
             string? oldName;
@@ -150,7 +151,7 @@ public sealed partial class ImapSession
                         _ => NotifyEvents.FlagChange,
                     };
                     // RFC 5465 5.2-5.3: the selected mailbox is reported with EXISTS, EXPUNGE and FETCH instead.
-                    if ((events & wanted) != 0 && change.MailboxId != Selected?.Id && !statusFor.Any(s => s.Id == change.MailboxId))
+                    if ((events & wanted) != 0 && change.MailboxId != Selected?.Id && statusIds.Add(change.MailboxId))
                         statusFor.Add((change.MailboxId, name));
                     break;
                 }
@@ -165,7 +166,13 @@ public sealed partial class ImapSession
                     break;
                 case MailboxChangeKind.MailboxDeleted:
                     if ((events & NotifyEvents.MailboxName) != 0)
-                        WriteNonExistent(name);
+                    {
+                        // A mailbox with children stays as \Noselect (RFC 3501 6.3.4); otherwise it is gone.
+                        if (await account.GetMailboxAsync(name, cancellationToken).ConfigureAwait(false) is not null)
+                            await WriteMailboxListAsync(name, null, null, cancellationToken).ConfigureAwait(false);
+                        else
+                            WriteNonExistent(name);
+                    }
                     break;
                 case MailboxChangeKind.SubscriptionChanged:
                     if ((events & NotifyEvents.SubscriptionChange) != 0)

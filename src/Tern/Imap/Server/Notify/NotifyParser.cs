@@ -157,11 +157,13 @@ public static class NotifyParser
         args.CloseList();
 
         bool isSelected = filter is NotifyFilterKind.Selected or NotifyFilterKind.SelectedDelayed;
-        // RFC 5465 5: MessageNew and MessageExpunge come together, and FlagChange needs both.
-        if ((events & NotifyEvents.MessageNew) != 0 != ((events & NotifyEvents.MessageExpunge) != 0))
-            throw new ImapParseException("MessageNew and MessageExpunge must be given together (RFC 5465 5)");
-        if ((events & NotifyEvents.FlagChange) != 0 && (events & NotifyEvents.MessageNew) == 0)
-            throw new ImapParseException("FlagChange needs MessageNew and MessageExpunge (RFC 5465 5)");
+        // RFC 5465 5 and 6.1: for the selected mailbox, whose message numbers the client tracks, MessageNew and
+        // MessageExpunge come together, and FlagChange needs both. Other mailboxes only get STATUS, so any subset does
+        // (RFC 5465 3.1 example, errata 1804: "(subtree Lists (MessageNew))").
+        if (isSelected && (events & NotifyEvents.MessageNew) != 0 != ((events & NotifyEvents.MessageExpunge) != 0))
+            throw new ImapParseException("MessageNew and MessageExpunge must be given together for selected (RFC 5465 5)");
+        if (isSelected && (events & NotifyEvents.FlagChange) != 0 && (events & NotifyEvents.MessageNew) == 0)
+            throw new ImapParseException("FlagChange needs MessageNew and MessageExpunge for selected (RFC 5465 5)");
         // RFC 5465 5.2: fetch attributes only describe new messages in the selected mailbox.
         if (fetch is not null && !isSelected)
             throw new ImapParseException("MessageNew fetch attributes are allowed only for selected");
