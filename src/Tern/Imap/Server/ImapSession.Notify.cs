@@ -115,8 +115,18 @@ public sealed partial class ImapSession
             if (State == ImapState.Logout)
                 return;
         }
-        if (changes.Count > 0)
+        if (changes.Count == 0)
+            return;
+        try
+        {
             await WriteNotificationsAsync(spec, changes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MailStoreException ex)
+        {
+            // The events are lost, the session goes on; the client still learns the state from its next STATUS or LIST.
+            ImapLog.StoreError(Connection.Logger, Id, "NOTIFY", ex.Error.ToString(), ex.Message);
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     async Task WriteNotificationsAsync(NotifySpec spec, List<MailboxChange> changes, CancellationToken cancellationToken)

@@ -154,11 +154,6 @@ public sealed partial class ImapSession : IAsyncDisposable
             // RFC 5465 3: NOTIFY events go out at least when a command ends, before its tagged response.
             if (Notify is not null && State != ImapState.Logout)
                 await SendNotificationsAsync(betweenCommands: false, cancellationToken).ConfigureAwait(false);
-            if (State == ImapState.Logout)
-            {
-                await WriteTaggedAsync(tag, result, cancellationToken).ConfigureAwait(false);
-                return;
-            }
         }
         if (result.Status == ImapStatus.Bad)
             errors++;
