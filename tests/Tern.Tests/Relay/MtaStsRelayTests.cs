@@ -1,5 +1,6 @@
 using Tern.Queue;
 using Tern.Tests.Delivery;
+using Tern.Tests.Fixtures;
 
 namespace Tern.Tests.Relay;
 
@@ -59,13 +60,24 @@ public sealed class MtaStsRelayTests
         await using var plain = ScriptedSmtpServer.Start("127.0.0.95");
         fixture.Dns.AddMx("dest.test", 10, "mx.dest.test").AddA("mx.dest.test", "127.0.0.95");
         fixture.Publish("dest.test", "enforce", "one", "mx.dest.test");
-        await using var source = await RelayHarness.StartAsync(fixture.SourceSettings(plain.Port));
+        var settings = fixture.SourceSettings(plain.Port);
+        settings["Relay:DelayWarningSeconds"] = "1";
+        await using var source = await RelayHarness.StartAsync(settings);
 
         var id = await source.EnqueueAsync("alice@source.test", ["bob@dest.test"]);
 
+        const string Reason = "STARTTLS is required for dest.test by the MTA-STS policy of dest.test (RFC 8461) but mx.dest.test does not offer it";
         var recipient = await TlsPolicyFixture.WaitForStateAsync(source, id, RecipientState.Deferred);
-        Assert.Contains("STARTTLS is required for dest.test by the MTA-STS policy of dest.test", recipient.Reason, StringComparison.Ordinal);
+        Assert.Contains(Reason, recipient.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain(plain.Commands, c => c.StartsWith("MAIL", StringComparison.Ordinal));
+
+        // The reason is what the administrator sees in tern queue show, and what the sender reads in the delay report.
+        var show = await TernProcess.RunAsync(["queue", "show", id, "--data", source.Options.FullDataDirectory]);
+        Assert.True(show.ExitCode == 0, show.StandardError);
+        Assert.Contains(Reason, show.StandardOutput, StringComparison.Ordinal);
+        await RelayHarness.WaitUntilAsync(async () => (await source.QueuedForAsync("alice@source.test")).Count > 0, 10, "delay report");
+        var warning = Assert.Single(await source.QueuedForAsync("alice@source.test"));
+        Assert.Contains(Reason, warning.Message.TextBody, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -80,6 +80,7 @@ public sealed class RequireTlsTests
         var bounce = Assert.Single(await source.QueuedForAsync("alice@source.test"));
         var status = Assert.IsType<MessageDeliveryStatus>(Assert.IsType<MultipartReport>(bounce.Message.Body)[1]);
         Assert.Equal("5.7.30", status.StatusGroups[1]["Status"]);
+        Assert.Contains("STARTTLS is required for plain.test by REQUIRETLS (RFC 8689) but mx.plain.test does not offer it", bounce.Message.TextBody, StringComparison.Ordinal);
         // RFC 8689 4.3: the report is sent under REQUIRETLS too.
         Assert.True(bounce.Envelope.Sender.RequireTls);
     }
