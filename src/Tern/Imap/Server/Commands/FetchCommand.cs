@@ -7,6 +7,9 @@ namespace Tern.Imap.Server.Commands;
 /// sections are streamed from the message file into the connection as literals.</summary>
 static class FetchCommand
 {
+    /// <summary>Messages whose structures are read from the index at once.</summary>
+    const int StructureBatch = 256;
+
     public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
     {
         var args = request.Args;
@@ -50,13 +53,31 @@ static class FetchCommand
             }
         }
 
+        // Structures come from the index in one read per batch rather than one per message; the batch bounds memory
+        // on a FETCH of a whole large mailbox.
+        bool needsStructure = items.Any(i => i.NeedsStructure || i.Kind is FetchItemKind.Rfc822Header or FetchItemKind.Rfc822Text);
+        IReadOnlyDictionary<long, MessageStructure>? structures = null;
+        int batchEnd = 0;
         int vanished = 0;
-        foreach (var info in infos)
+        for (int index = 0; index < infos.Count; index++)
         {
+            var info = infos[index];
+            if (needsStructure && index >= batchEnd)
+            {
+                batchEnd = Math.Min(infos.Count, index + StructureBatch);
+                var batch = UidSet.FromSorted(infos.Skip(index).Take(batchEnd - index).Select(i => i.Uid).ToList());
+                structures = await account.GetStructuresAsync(selected.Id, batch, cancellationToken).ConfigureAwait(false);
+            }
             int seq = selected.SeqOf(info.Uid);
             if (seq == 0)
                 continue;
-            var responder = new FetchResponder(session, selected, info, seq);
+            MessageStructure? structure = null;
+            if (structures is not null && !structures.TryGetValue(info.Uid, out structure))
+            {
+                vanished++; // expunged by another session after the listing
+                continue;
+            }
+            var responder = new FetchResponder(session, selected, info, seq, structure);
             await using (responder.ConfigureAwait(false))
             {
                 ImapResult? error;
