@@ -133,25 +133,11 @@ public sealed class TestDnsServer : IAsyncDisposable
         return this;
     }
 
-    /// <summary>A TXT record; a value longer than 255 octets is split into several character-strings, as a zone would.</summary>
-    public TestDnsServer AddTxt(string name, string value)
+    /// <summary>A TXT record (SPF, DKIM key, DMARC policy); strings longer than 255 octets are split as DNS requires.</summary>
+    public TestDnsServer AddTxt(string name, string text)
     {
-        var strings = value.Chunk(255).Select(c => new string(c)).DefaultIfEmpty("").ToArray();
-        Add(name, RecordType.Txt, new TxtRecord(DomainName.Parse(Key(name)), 0, strings));
-        return this;
-    }
-
-    /// <summary>An SRV record (RFC 2782), for the RFC 6186 service records.</summary>
-    public TestDnsServer AddSrv(string name, int priority, int weight, int port, string target)
-    {
-        Add(name, RecordType.Srv, new SrvRecord(DomainName.Parse(Key(name)), 0, (ushort)priority, (ushort)weight, (ushort)port, DomainName.Parse(Key(target))));
-        return this;
-    }
-
-    /// <summary>Forgets the records of one type of <paramref name="name"/> (the name still exists).</summary>
-    public TestDnsServer RemoveTxt(string name)
-    {
-        records.TryRemove((Key(name), RecordType.Txt), out _);
+        var strings = Enumerable.Range(0, (text.Length + 254) / 255).Select(i => text.Substring(i * 255, Math.Min(255, text.Length - (i * 255)))).ToList();
+        Add(name, RecordType.Txt, new TxtRecord(DomainName.Parse(Key(name)), 0, strings.Count == 0 ? [""] : strings));
         return this;
     }
 
@@ -168,6 +154,20 @@ public sealed class TestDnsServer : IAsyncDisposable
     public TestDnsServer Silence(string name)
     {
         silent[Key(name)] = 0;
+        return this;
+    }
+
+    /// <summary>An SRV record (RFC 2782), for the RFC 6186 service records.</summary>
+    public TestDnsServer AddSrv(string name, int priority, int weight, int port, string target)
+    {
+        Add(name, RecordType.Srv, new SrvRecord(DomainName.Parse(Key(name)), 0, (ushort)priority, (ushort)weight, (ushort)port, DomainName.Parse(Key(target))));
+        return this;
+    }
+
+    /// <summary>Forgets the TXT records of <paramref name="name"/> (the name still exists).</summary>
+    public TestDnsServer RemoveTxt(string name)
+    {
+        records.TryRemove((Key(name), RecordType.Txt), out _);
         return this;
     }
 
