@@ -247,7 +247,8 @@ public sealed class RelayOptions
     public int MtaStsHttpsPort { get; set; } = 443;
 
     /// <summary>For tests only: a PEM file of CA certificates trusted in addition to the system store when the relay
-    /// verifies a certificate (MX hosts under a TLS policy, MTA-STS policy hosts). Leave empty in production.</summary>
+    /// verifies a certificate (MX hosts under a TLS policy, MTA-STS policy hosts); relative to the working directory, like
+    /// <c>Tls:CertificateFile</c>. Leave empty in production.</summary>
     public string? TestingTrustedCaFile { get; set; }
 }
 

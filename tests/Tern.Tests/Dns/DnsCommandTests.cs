@@ -1,11 +1,12 @@
 using Tern.Tests.Cli;
 using Tern.Tests.Fixtures;
 using Tern.Tests.Relay;
+using Xunit.Abstractions;
 
 namespace Tern.Tests.Dns;
 
 /// <summary><c>tern dns</c> and <c>tern dns check</c>, run as the real program against the loopback DNS server.</summary>
-public sealed class DnsCommandTests
+public sealed class DnsCommandTests(ITestOutputHelper output)
 {
     // An RSA-2048-sized key record, longer than one 255-octet TXT string.
     static readonly string DkimValue = "v=DKIM1; k=rsa; p=" + new string('A', 380) + "IDAQAB";
@@ -17,7 +18,13 @@ public sealed class DnsCommandTests
         File.WriteAllText(Path.Combine(directory, selector + ".dns.txt"), value + "\n");
     }
 
-    static Dictionary<string, string> Lines(TernRun run) =>
+    Dictionary<string, string> Lines(TernRun run)
+    {
+        output.WriteLine(run.Output);
+        return ParseLines(run);
+    }
+
+    static Dictionary<string, string> ParseLines(TernRun run) =>
         run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(l => l.Length > 10 && l[..10].Trim() is "ok" or "missing" or "wrong" or "malformed" or "error")
             .ToDictionary(l => l[10..].Split(" ", 2)[0] + (l[10..].StartsWith("SRV ", StringComparison.Ordinal) || l[10..].StartsWith("DKIM ", StringComparison.Ordinal) || l[10..].StartsWith("MTA-STS policy", StringComparison.Ordinal) ? " " + l[10..].Split(' ', 3)[1] : ""), l => l);

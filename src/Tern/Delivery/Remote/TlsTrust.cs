@@ -17,7 +17,7 @@ public sealed class TlsTrust
     public TlsTrust(TernOptions options)
     {
         if (options.Relay.TestingTrustedCaFile is { Length: > 0 } file)
-            testingRoots.ImportFromPemFile(options.ResolveDataPath(file));
+            testingRoots.ImportFromPemFile(Path.GetFullPath(file));
     }
 
     /// <summary>Judges what <see cref="SslStream"/> found (<paramref name="errors"/>: name and chain against the system
