@@ -31,11 +31,13 @@ public sealed class TlsPolicyFixture : IAsyncDisposable
     }
 
     /// <summary>Publishes a policy: the <c>_mta-sts</c> TXT record with <paramref name="id"/> and the policy file.</summary>
-    public void Publish(string domain, string mode, string id = "id1", params string[] mx)
+    public void Publish(string domain, string mode, string id = "id1", params string[] mx) => Publish(domain, mode, id, 86400, mx);
+
+    public void Publish(string domain, string mode, string id, int maxAge, params string[] mx)
     {
         Dns.RemoveTxt("_mta-sts." + domain).AddTxt("_mta-sts." + domain, $"v=STSv1; id={id}");
         Https.Policies["mta-sts." + domain] =
-            $"version: STSv1\r\nmode: {mode}\r\n{string.Concat(mx.Select(m => $"mx: {m}\r\n"))}max_age: 86400\r\n";
+            $"version: STSv1\r\nmode: {mode}\r\n{string.Concat(mx.Select(m => $"mx: {m}\r\n"))}max_age: {maxAge}\r\n";
     }
 
     /// <summary>The relay harness's fast settings plus the test CA and the policy server's port.</summary>
