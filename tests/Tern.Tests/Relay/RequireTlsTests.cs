@@ -114,3 +114,40 @@ public sealed class RequireTlsTests
         Assert.Contains("TLS: untrusted certificate", recipient.Reason, StringComparison.Ordinal);
     }
 }
+
+/// <summary>REQUIRETLS from the mail client to the recipient's mailbox: two real Terns, the loopback DNS server, a
+/// test CA trusted by the source.</summary>
+public sealed class RequireTlsEndToEndTests
+{
+    [Fact]
+    public async Task Client_REQUIRETLS_submission_reaches_the_next_Tern_over_verified_TLS()
+    {
+        await using var fixture = TlsPolicyFixture.Start("dest.test");
+        await using var destination = await fixture.StartDestinationAsync(["mx.dest.test"], false, "bob@dest.test");
+        fixture.Dns.AddMx("dest.test", 10, "mx.dest.test").AddA("mx.dest.test");
+        var settings = RelayEndToEndTests.SourceSettings(fixture.Dns, destination.SmtpPort);
+        settings["Relay:TestingTrustedCaFile"] = fixture.Pki.CaFile;
+        await using var source = await TernTestServer.StartAsync(settings);
+        await source.AddUserAsync("alice@source.test");
+
+        using (var client = new SmtpClient())
+        {
+            client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+            await client.ConnectAsync("127.0.0.1", source.SubmissionPort, MailKit.Security.SecureSocketOptions.StartTls);
+            await client.AuthenticateAsync("alice@source.test", "secret-password");
+            client.RequireTLS = true;
+            var message = new MimeMessage();
+            message.From.Add(MailboxAddress.Parse("alice@source.test"));
+            message.To.Add(MailboxAddress.Parse("bob@dest.test"));
+            message.Subject = "TLS all the way";
+            message.Body = new TextPart("plain") { Text = "only over TLS\n" };
+            await client.SendAsync(message);
+            await client.DisconnectAsync(true);
+        }
+
+        var received = Assert.Single(await LocalDeliveryTests.InboxAsync(destination, "bob@dest.test", 1));
+        Assert.Contains("TLS all the way", received, StringComparison.Ordinal);
+        Assert.True(source.Log.Contains("certificate verified"), "the next hop's certificate must have been verified");
+        Assert.Contains(source.Log.Lines, l => l.Contains("C: MAIL FROM:<alice@source.test>", StringComparison.Ordinal) && l.Contains("REQUIRETLS", StringComparison.Ordinal));
+    }
+}
