@@ -12,11 +12,11 @@ root.Subcommands.Add(UserCommands.Create());
 root.Subcommands.Add(DomainCommands.Create());
 root.Subcommands.Add(AliasCommands.Create());
 root.Subcommands.Add(ConfigCommands.Create());
-root.Subcommands.Add(DnsCommands.Create());
 foreach (var command in StoreCommands.Create())
     root.Subcommands.Add(command);
 foreach (var command in QueueCommands.Create())
     root.Subcommands.Add(command);
+root.Subcommands.Add(DnsCommands.Create());
 
 try
 {
