@@ -141,6 +141,14 @@ public sealed class TestDnsServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>A PTR record for <paramref name="address"/> (in-addr.arpa / ip6.arpa).</summary>
+    public TestDnsServer AddPtr(string address, string host)
+    {
+        var name = IPAddress.Parse(address).GetReverseLookupDomain();
+        Add(name.ToString(), RecordType.Ptr, new PtrRecord(name, 0, DomainName.Parse(Key(host))));
+        return this;
+    }
+
     /// <summary>Forgets every record of <paramref name="name"/> (then it is NXDOMAIN).</summary>
     public TestDnsServer Remove(string name)
     {
