@@ -26,19 +26,25 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
         if (items.Any(i => i.Kind is FetchItemKind.BodySection or FetchItemKind.Binary or FetchItemKind.BinarySize
             or FetchItemKind.Rfc822 or FetchItemKind.Rfc822Header or FetchItemKind.Rfc822Text))
             await OpenAsync().ConfigureAwait(false);
+        string? threadId = null;
+        if (items.Any(i => i.Kind == FetchItemKind.ThreadId))
+            threadId = await ObjectIds.ThreadIdAsync(await OpenAsync().ConfigureAwait(false), structure!, info.EmailId, cancellationToken).ConfigureAwait(false);
         // BINARY data is decoded before anything is written, so a refusal leaves no half response.
-        var binaries = new Dictionary<FetchItem, byte[]?>();
-        foreach (var item in items.Where(i => i.Kind is FetchItemKind.Binary or FetchItemKind.BinarySize))
+        Dictionary<FetchItem, byte[]?>? binaries = null;
+        foreach (var item in items)
         {
+            if (item.Kind is not (FetchItemKind.Binary or FetchItemKind.BinarySize))
+                continue;
             var (data, error) = await DecodeBinaryAsync(item.Section!, cancellationToken).ConfigureAwait(false);
             if (error is not null)
                 return error;
-            binaries[item] = data;
+            (binaries ??= [])[item] = data;
         }
 
         var w = session.Writer;
         w.Raw("* ").Number(seq).Raw(" FETCH (");
-        session.Connection.LogReply($"* {seq} FETCH ({string.Join(' ', items.Select(i => i.Kind))})");
+        if (session.Connection.SessionLogEnabled)
+            session.Connection.LogReply($"* {seq} FETCH ({string.Join(' ', items.Select(i => i.Kind))})");
         bool first = true;
         if (addFlags)
         {
@@ -57,6 +63,9 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
                 case FetchItemKind.InternalDate: w.Raw("INTERNALDATE ").DateTime(info.InternalDate); break;
                 case FetchItemKind.Rfc822Size: w.Raw("RFC822.SIZE ").Number(info.Size); break;
                 case FetchItemKind.ModSeq: w.Raw("MODSEQ (").Number(info.ModSeq).Raw(')'); break;
+                case FetchItemKind.EmailId: w.Raw("EMAILID (").Raw(info.EmailId).Raw(')'); break;     // RFC 8474 5.1
+                case FetchItemKind.ThreadId: w.Raw("THREADID (").Raw(threadId!).Raw(')'); break;      // RFC 8474 5.2
+                case FetchItemKind.SaveDate: w.Raw("SAVEDATE ").DateTime(info.SaveDate); break;       // RFC 8514 4.3
                 case FetchItemKind.Envelope:
                     w.Raw("ENVELOPE ");
                     StructureWriter.Envelope(w, structure!.Envelope);
@@ -91,7 +100,7 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
                     break;
                 case FetchItemKind.Binary:
                 {
-                    var data = binaries[item];
+                    var data = binaries![item];
                     w.Raw("BINARY[").Raw(string.Join('.', item.Section!.Parts)).Raw(']');
                     if (item.PartialOffset is { } o)
                         w.Raw('<').Number(o).Raw('>');
@@ -108,7 +117,7 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
                 }
                 case FetchItemKind.BinarySize:
                     w.Raw("BINARY.SIZE[").Raw(string.Join('.', item.Section!.Parts)).Raw("] ");
-                    if (binaries[item] is { } decoded) w.Number(decoded.Length); else w.Raw("NIL"u8);
+                    if (binaries![item] is { } decoded) w.Number(decoded.Length); else w.Raw("NIL"u8);
                     break;
             }
         }

@@ -257,6 +257,7 @@ public sealed partial class ImapSession : IAsyncDisposable
         caps.AddRange(["IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS",
             "SPECIAL-USE", "ESEARCH", "SEARCHRES", "STATUS=SIZE", $"APPENDLIMIT={Options.Imap.MaxLiteralSize}",
             "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "BINARY", "UTF8=ACCEPT"]);
+        caps.AddRange(SyncCapabilities);
         return string.Join(' ', caps);
     }
 

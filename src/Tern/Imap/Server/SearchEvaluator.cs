@@ -20,6 +20,10 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
     }
 
     HashSet<long>? uidSetCache;
+    readonly DateTimeOffset now = DateTimeOffset.UtcNow;
+
+    /// <summary>The MODSEQ of each match by UID, for the "(MODSEQ n)" of RFC 7162 3.1.5.</summary>
+    public Dictionary<long, long> MatchedModSeqs { get; } = [];
 
     public async Task<List<(int Seq, long Uid)>> RunAsync(SearchKey key, CancellationToken cancellationToken)
     {
@@ -35,7 +39,10 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
             try
             {
                 if (await MatchesAsync(key, candidate, cancellationToken).ConfigureAwait(false))
+                {
                     results.Add((seq, info.Uid));
+                    MatchedModSeqs[info.Uid] = info.ModSeq;
+                }
             }
             finally
             {
@@ -90,6 +97,16 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
             case SearchKeyKind.Larger: return info.Size > key.Number;
             case SearchKeyKind.Smaller: return info.Size < key.Number;
             case SearchKeyKind.ModSeq: return info.ModSeq >= key.Number;
+            // RFC 8514 4.4: like BEFORE/ON/SINCE on the save date; every mailbox keeps one.
+            case SearchKeyKind.SavedBefore: return DateOnly.FromDateTime(info.SaveDate.DateTime) < key.Date;
+            case SearchKeyKind.SavedOn: return DateOnly.FromDateTime(info.SaveDate.DateTime) == key.Date;
+            case SearchKeyKind.SavedSince: return DateOnly.FromDateTime(info.SaveDate.DateTime) >= key.Date;
+            case SearchKeyKind.SaveDateSupported: return true;
+            // RFC 5032: INTERNALDATE more than (OLDER) or at most (YOUNGER) the interval in seconds before now.
+            case SearchKeyKind.Older: return (now - info.InternalDate).TotalSeconds > key.Number;
+            case SearchKeyKind.Younger: return (now - info.InternalDate).TotalSeconds <= key.Number;
+            case SearchKeyKind.EmailId: return string.Equals(info.EmailId, key.Value, StringComparison.Ordinal);
+            case SearchKeyKind.ThreadId: return string.Equals(await ThreadIdAsync(c, ct).ConfigureAwait(false), key.Value, StringComparison.Ordinal);
             // RFC 9051 6.4.4: dates disregard time and time zone.
             case SearchKeyKind.Before: return DateOnly.FromDateTime(info.InternalDate.DateTime) < key.Date;
             case SearchKeyKind.On: return DateOnly.FromDateTime(info.InternalDate.DateTime) == key.Date;
@@ -174,6 +191,13 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
         await using (stream.ConfigureAwait(false))
             c.Message = await MimeMessage.LoadAsync(stream, ct).ConfigureAwait(false);
         return c.Message;
+    }
+
+    async ValueTask<string?> ThreadIdAsync(Candidate c, CancellationToken ct)
+    {
+        // The headers as MimeKit parsed them for the text keys; THREADID comes from References/In-Reply-To/Message-ID.
+        var message = await LoadAsync(c, ct).ConfigureAwait(false);
+        return message.Headers.Count == 0 ? null : ObjectIds.ThreadId(message.Headers, c.Info.EmailId);
     }
 
     async ValueTask<DateTimeOffset?> SentDateAsync(Candidate c, CancellationToken ct)
