@@ -40,6 +40,8 @@ public static class DnsCommands
             var checker = new DnsChecker(options, new DnsLookup(options), new MtaStsFetcher(options, resolver, new TlsTrust(options)));
             var results = await checker.CheckAsync(name, cancellationToken);
             Console.WriteLine($"DNS check of {name} for mail host {options.HostName} (servers: {(options.Dns.Servers.Count > 0 ? string.Join(", ", options.Dns.Servers) : "system")})");
+            if (!options.HostName.Contains('.', StringComparison.Ordinal))
+                Console.WriteLine($"warning: HostName '{options.HostName}' is not a fully qualified name; the records are checked against it anyway");
             int width = results.Max(r => r.Record.Label.Length);
             foreach (var result in results)
             {

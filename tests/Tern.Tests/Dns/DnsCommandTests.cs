@@ -66,6 +66,15 @@ public sealed class DnsCommandTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Dns_warns_when_the_host_name_is_not_fully_qualified()
+    {
+        using var sandbox = new CliSandbox();
+        var run = await sandbox.RunAsync("dns", "example.test", "--set", "HostName=mailhost");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("WARNING: HostName 'mailhost' is not a fully qualified name", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dns_check_reports_each_missing_wrong_and_malformed_record_of_a_half_configured_domain()
     {
         await using var dns = TestDnsServer.Start();
