@@ -1,4 +1,3 @@
-using MimeKit;
 using MimeKit.Utils;
 using Tern.Imap.Protocol;
 using Tern.Store;
@@ -6,20 +5,20 @@ using Tern.Store;
 namespace Tern.Imap.Server;
 
 /// <summary>Evaluates SEARCH keys (RFC 9051 6.4.4). Flags, sizes, dates and numbers come from the index; header and
-/// text keys parse the message with MimeKit, only for messages the cheaper keys have not already ruled out.
-/// Matching is case-insensitive substring matching on decoded text (RFC 9051 6.4.4 "i;unicode-casemap"-like).</summary>
+/// text keys are answered by the store's text index (<see cref="IMailAccount.SearchTextAsync"/>): substring matching
+/// of decoded text under i;unicode-casemap (RFC 5051), without reading message files.</summary>
 public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selected)
 {
     sealed class Candidate(int seq, MessageInfo info)
     {
         public int Seq { get; } = seq;
         public MessageInfo Info { get; } = info;
-        public MimeMessage? Message { get; set; }
         public DateTimeOffset? SentDate { get; set; }
         public bool SentDateLoaded { get; set; }
     }
 
     HashSet<long>? uidSetCache;
+    readonly Dictionary<SearchKey, IReadOnlySet<long>> textResults = new(ReferenceEqualityComparer.Instance);
 
     public async Task<List<(int Seq, long Uid)>> RunAsync(SearchKey key, CancellationToken cancellationToken)
     {
@@ -32,15 +31,8 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
             if (seq == 0)
                 continue; // arrived after this session's view; announced later
             var candidate = new Candidate(seq, info);
-            try
-            {
-                if (await MatchesAsync(key, candidate, cancellationToken).ConfigureAwait(false))
-                    results.Add((seq, info.Uid));
-            }
-            finally
-            {
-                candidate.Message?.Dispose();
-            }
+            if (await MatchesAsync(key, candidate, cancellationToken).ConfigureAwait(false))
+                results.Add((seq, info.Uid));
         }
         return results;
     }
@@ -107,20 +99,9 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
                     _ => d >= key.Date,
                 };
             }
-            case SearchKeyKind.From or SearchKeyKind.To or SearchKeyKind.Cc or SearchKeyKind.Bcc or SearchKeyKind.Subject:
-                return HeaderContains(await LoadAsync(c, ct).ConfigureAwait(false), key.Kind.ToString(), key.Value!);
-            case SearchKeyKind.Header:
-            {
-                var message = await LoadAsync(c, ct).ConfigureAwait(false);
-                return HeaderContains(message, key.Field!, key.Value!);
-            }
-            case SearchKeyKind.Body:
-                return BodyContains(await LoadAsync(c, ct).ConfigureAwait(false), key.Value!);
-            case SearchKeyKind.Text:
-            {
-                var message = await LoadAsync(c, ct).ConfigureAwait(false);
-                return message.Headers.Any(h => Contains(h.Value, key.Value!)) || BodyContains(message, key.Value!);
-            }
+            case SearchKeyKind.From or SearchKeyKind.To or SearchKeyKind.Cc or SearchKeyKind.Bcc or SearchKeyKind.Subject
+                or SearchKeyKind.Header or SearchKeyKind.Body or SearchKeyKind.Text:
+                return (await TextMatchesAsync(key, ct).ConfigureAwait(false)).Contains(info.Uid);
             default:
                 return false;
         }
@@ -129,51 +110,25 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
     static IEnumerable<SearchKey> OrderCheapFirst(IReadOnlyList<SearchKey> keys) =>
         keys.OrderBy(k => k.NeedsContent ? 2 : k.NeedsSentDate ? 1 : 0);
 
-    static bool HeaderContains(MimeMessage message, string field, string value)
+    /// <summary>The UIDs a text key matches, asked of the store's text index once per key and search.</summary>
+    async ValueTask<IReadOnlySet<long>> TextMatchesAsync(SearchKey key, CancellationToken ct)
     {
-        bool any = false;
-        foreach (var header in message.Headers)
+        if (textResults.TryGetValue(key, out var cached))
+            return cached;
+        var query = key.Kind switch
         {
-            if (!header.Field.Equals(field, StringComparison.OrdinalIgnoreCase))
-                continue;
-            any = true;
-            // RFC 9051 6.4.4 HEADER: an empty string matches every message that has the field.
-            if (value.Length == 0 || Contains(header.Value, value))
-                return true;
-        }
-        return any && value.Length == 0;
-    }
-
-    static bool BodyContains(MimeMessage message, string value)
-    {
-        foreach (var part in message.BodyParts)
-        {
-            if (part is TextPart text && Contains(text.Text, value))
-                return true;
-        }
-        return false;
-    }
-
-    static bool Contains(string? haystack, string needle) =>
-        haystack is not null && haystack.Contains(needle, StringComparison.OrdinalIgnoreCase);
-
-    async ValueTask<MimeMessage> LoadAsync(Candidate c, CancellationToken ct)
-    {
-        if (c.Message is not null)
-            return c.Message;
-        Stream stream;
-        try
-        {
-            stream = await session.Account!.OpenMessageAsync(selected.Id, c.Info.Uid, ct).ConfigureAwait(false);
-        }
-        catch (MailStoreException ex) when (ex.Error == MailStoreError.NotFound)
-        {
-            // Expunged by another session during the search: an empty message matches no text key.
-            return c.Message = new MimeMessage();
-        }
-        await using (stream.ConfigureAwait(false))
-            c.Message = await MimeMessage.LoadAsync(stream, ct).ConfigureAwait(false);
-        return c.Message;
+            SearchKeyKind.From => new TextSearchQuery(TextSearchField.From, key.Value!),
+            SearchKeyKind.To => new TextSearchQuery(TextSearchField.To, key.Value!),
+            SearchKeyKind.Cc => new TextSearchQuery(TextSearchField.Cc, key.Value!),
+            SearchKeyKind.Bcc => new TextSearchQuery(TextSearchField.Bcc, key.Value!),
+            SearchKeyKind.Subject => new TextSearchQuery(TextSearchField.Subject, key.Value!),
+            SearchKeyKind.Header => new TextSearchQuery(TextSearchField.Header, key.Value!, key.Field),
+            SearchKeyKind.Body => new TextSearchQuery(TextSearchField.Body, key.Value!),
+            _ => new TextSearchQuery(TextSearchField.Text, key.Value!),
+        };
+        var uids = await session.Account!.SearchTextAsync(selected.Id, query, ct).ConfigureAwait(false);
+        textResults[key] = uids;
+        return uids;
     }
 
     async ValueTask<DateTimeOffset?> SentDateAsync(Candidate c, CancellationToken ct)
