@@ -26,6 +26,10 @@ public sealed record MessageSortFields(
 /// contents in the file (persistent mode) and at most <see cref="MaxBodyChars"/> characters of body text are read.</summary>
 public static class MessageTextExtractor
 {
+    // Legacy charsets (iso-8859-9, windows-1252, koi8-r...) for MimeKit's decoding: without the provider .NET knows only
+    // the Unicode encodings and Latin-1, and MimeKit falls back to Latin-1.
+    static MessageTextExtractor() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
     /// <summary>Cap on the decoded body text indexed per message (about 2 MB in memory while indexing).</summary>
     public const int MaxBodyChars = 1 << 20;
 
