@@ -44,22 +44,19 @@ public static class SortEngine
 {
     public static List<SortItem> Sort(IEnumerable<SortItem> items, IReadOnlyList<SortCriterion> criteria)
     {
-        var list = items.ToList();
         // Keys computed once per message and criterion, not once per comparison.
-        var keys = list.ToDictionary(i => i, i => criteria.Select(c => Key(i, c.Key)).ToArray());
-        list.Sort((a, b) =>
+        var keyed = items.Select(i => (Item: i, Keys: criteria.Select(c => Key(i, c.Key)).ToArray())).ToArray();
+        Array.Sort(keyed, (a, b) =>
         {
-            var ka = keys[a];
-            var kb = keys[b];
             for (int n = 0; n < criteria.Count; n++)
             {
-                int c = ka[n] is string sa ? UnicodeCasemap.CompareFolded(sa, (string)kb[n]) : ((long)ka[n]).CompareTo((long)kb[n]);
+                int c = a.Keys[n] is string sa ? UnicodeCasemap.CompareFolded(sa, (string)b.Keys[n]) : ((long)a.Keys[n]).CompareTo((long)b.Keys[n]);
                 if (c != 0)
                     return criteria[n].Reverse ? -c : c;
             }
-            return a.Seq.CompareTo(b.Seq);
+            return a.Item.Seq.CompareTo(b.Item.Seq);
         });
-        return list;
+        return [.. keyed.Select(k => k.Item)];
     }
 
     static object Key(SortItem item, SortKey key)
