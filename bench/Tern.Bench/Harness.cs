@@ -283,7 +283,7 @@ public sealed class Harness(BenchOptions options, TextWriter progress)
     {
         var spec = workload.Mailbox!;
         var target = new BenchTarget(server.Name, BenchServer.Host, server.PortOf(workload.Service!.Value)!.Value,
-            spec.Address, BenchServer.Password, context, server.Memory);
+            spec.Address, BenchServer.Password, context, server.Memory, server);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(RoundTimeout);
         var sampler = new MemorySampler(() => server.ProcessIds, TimeSpan.FromMilliseconds(250));

@@ -1,4 +1,5 @@
 using Tern.Bench.Measure;
+using Tern.Bench.Servers;
 
 namespace Tern.Bench;
 
@@ -16,9 +17,10 @@ public sealed record BenchContext(bool Quick, TimeSpan Duration, string WorkDir)
 /// <param name="Server">"Tern", "Postfix", "Dovecot" or "smtp-sink".</param>
 /// <param name="User">The full address of the workload's user (its <see cref="MailboxSpec"/>), also the SMTP recipient.</param>
 /// <param name="Memory">The server's resident memory now (for workloads whose result is memory).</param>
+/// <param name="Instance">The server itself, for workloads that use its own tools (doveadm save).</param>
 public sealed record BenchTarget(
     string Server, string Host, int Port, string User, string Password,
-    BenchContext Context, Func<MemorySnapshot> Memory)
+    BenchContext Context, Func<MemorySnapshot> Memory, BenchServer? Instance = null)
 {
     public TimeSpan Duration => Context.Duration;
     public bool Quick => Context.Quick;

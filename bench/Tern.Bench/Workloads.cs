@@ -9,7 +9,7 @@ namespace Tern.Bench;
 /// <code>
 /// Workload.InProcess("Parser: 1,000 SMTP command lines", "lines/s", (c, ct) => ParserBenchmark.RunAsync(c.Duration)),
 /// Workload.Network("IMAP mixed, 10 sessions", "ops/s", BenchService.Imap,
-///     (t, ct) => ImapBenchmark.RunAsync(t.Host, t.Port, t.User, t.Password, 10, t.Duration), Imap1k),
+///     (t, ct) => BenchImapWorkload.RunAsync(t, sessions: 10, ct), imap1k),
 /// </code>
 /// </remarks>
 public static class Workloads
@@ -51,6 +51,8 @@ public static class Workloads
                 (t, ct) => BenchImapSortWorkload.RunAsync(t, "UID SEARCH BODY \"albatross\"", null, ct), imapBig, higherIsBetter: false),
             Workload.Network("IMAP: UID SEARCH SUBJECT, 1,000 msgs", "ms", BenchService.Imap,
                 (t, ct) => BenchImapSortWorkload.RunAsync(t, "UID SEARCH SUBJECT \"harbour\"", null, ct), imap1k, higherIsBetter: false),
+            Workload.Network("Store: durable appends of 10 KB, one at a time, up to 10,000 (Tern's store / doveadm save)", "msgs/s",
+                BenchService.Imap, BenchStoreAppendWorkload.RunAsync, new MailboxSpec("store-save"), warmup: false) with { MaxRounds = 3 },
             Workload.InProcess("Store: parse at delivery (MessageAnalyzer), 10 KB-1 MB msgs, 1 thread", "MB/s",
                 (ctx, ct) => BenchAnalyzerWorkload.RunAsync(ctx, analyzerCorpus, ct)),
             Workload.Network($"IMAP: resident memory with {idleSessions:N0} idle sessions (IDLE)", "MB", BenchService.Imap,

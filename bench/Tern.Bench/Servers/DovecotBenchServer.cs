@@ -129,6 +129,24 @@ public sealed class DovecotBenchServer(string workDir, BenchMaildir maildir, int
         }
         """ + "\n";
 
+    /// <summary>Saves <paramref name="message"/> into the user's INBOX with <c>doveadm save</c>, one process per
+    /// message (that is the tool: it reads one message from stdin), until <paramref name="count"/> are saved or the
+    /// budget is spent. Dovecot's default mail_fsync=optimized fsyncs each saved file.</summary>
+    /// <returns>Messages saved per second.</returns>
+    public async Task<double> SaveAsync(string user, string message, int count, TimeSpan budget, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        int saved = 0;
+        while (saved < count && watch.Elapsed < budget)
+        {
+            var result = await Shell.RunAsync("doveadm", ["-c", ConfigFile, "save", "-u", user, "-m", "INBOX"], message, TimeSpan.FromSeconds(30), cancellationToken: cancellationToken);
+            if (!result.Ok)
+                throw new InvalidOperationException($"doveadm save failed: {result.LastLine()}");
+            saved++;
+        }
+        return saved / watch.Elapsed.TotalSeconds;
+    }
+
     public override async Task StopAsync()
     {
         if (process is null)

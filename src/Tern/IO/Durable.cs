@@ -19,6 +19,29 @@ public static class Durable
     [DllImport("libc", EntryPoint = "close", SetLastError = true)]
     static extern int Close(int fd);
 
+    [DllImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    static extern int SyncFs(int fd);
+
+    /// <summary>syncfs(2): flushes every file of the file system that holds <paramref name="anyPath"/> at once. For bulk
+    /// loads, where one call replaces thousands of fsyncs; Linux only (elsewhere nothing happens).</summary>
+    public static void SyncFileSystem(string anyPath)
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        int fd = Open(anyPath, ORdOnly);
+        if (fd < 0)
+            throw new IOException($"cannot open {anyPath} (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (SyncFs(fd) != 0)
+                throw new IOException($"syncfs failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
     /// <summary>fsyncs a directory so that entries created or renamed in it survive a crash.</summary>
     public static void SyncDirectory(string path)
     {

@@ -20,6 +20,7 @@ public sealed class MailConnection : IAsyncDisposable
     readonly bool sessionLog;
     CancellationTokenSource readTimeout = new();
     SslStream? sslStream;
+    DeflateTransport? deflate;
     bool discardingLongLine;
 
     internal MailConnection(
@@ -211,6 +212,22 @@ public sealed class MailConnection : IAsyncDisposable
         return true;
     }
 
+    /// <summary>True once <see cref="StartCompression"/> ran.</summary>
+    public bool IsCompressed => deflate is not null;
+
+    /// <summary>RFC 4978 COMPRESS=DEFLATE: from now on both directions are raw DEFLATE. The protocol sends its ready
+    /// reply (uncompressed, flushed) first. Unlike STARTTLS nothing buffered is dropped: octets the client sent after
+    /// the command are already compressed. Input still goes through the capped line and literal reads, so inflated
+    /// data meets the same limits as plain data.</summary>
+    public void StartCompression()
+    {
+        if (deflate is not null)
+            throw new InvalidOperationException("Compression is already active.");
+        deflate = new DeflateTransport(new DuplexPipeStream(Input, Output));
+        Input = PipeReader.Create(deflate.Inflater, new StreamPipeReaderOptions(leaveOpen: true));
+        Output = PipeWriter.Create(deflate.Deflater, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+
     void DiscardBufferedInput()
     {
         if (Input.TryRead(out var pending))
@@ -228,6 +245,9 @@ public sealed class MailConnection : IAsyncDisposable
             NetLog.Command(logger, Id, RemoteEndPoint, line);
     }
 
+    /// <summary>True when commands and replies are logged: callers skip building a log line nobody reads.</summary>
+    public bool SessionLogEnabled => sessionLog;
+
     public void LogReply(string line)
     {
         if (sessionLog)
@@ -240,6 +260,13 @@ public sealed class MailConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         readTimeout.Dispose();
+        if (deflate is not null)
+        {
+            await Input.CompleteAsync().ConfigureAwait(false);
+            try { await Output.CompleteAsync().ConfigureAwait(false); }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException) { }
+            await deflate.DisposeAsync().ConfigureAwait(false);
+        }
         if (sslStream is not null)
         {
             await Input.CompleteAsync().ConfigureAwait(false);

@@ -49,10 +49,7 @@ public sealed class QueueMessageWriter : IAsyncDisposable
         await file.FlushAsync(cancellationToken).ConfigureAwait(false);
         envelope.Id = Id;
         envelope.Size = file.Length;
-        // fsync on a pool thread: it blocks for milliseconds and the session's thread has better things to do.
-        await Task.Run(() => file.Flush(flushToDisk: true), cancellationToken).ConfigureAwait(false);
-        await file.DisposeAsync().ConfigureAwait(false);
-        await queue.CommitAsync(this, envelope, cancellationToken).ConfigureAwait(false);
+        await queue.CommitAsync(this, file, envelope, cancellationToken).ConfigureAwait(false);
         committed = true;
         return Id;
     }

@@ -67,11 +67,31 @@ public sealed class QueueStore
         return await writer.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
     }
 
-    internal async Task CommitAsync(QueueMessageWriter writer, QueueEnvelope envelope, CancellationToken cancellationToken)
+    /// <summary>Makes a received message a queue entry: the .env is written, then both files are fsynced at once (on
+    /// pool threads; a journalling file system commits them together, so the pair costs about one fsync), renamed
+    /// (.msg first) and the folder fsynced.</summary>
+    internal async Task CommitAsync(QueueMessageWriter writer, FileStream content, QueueEnvelope envelope, CancellationToken cancellationToken)
     {
         var envTemp = PathOf(writer.Id, EnvelopeExtension + TempExtension);
-        await WriteDurablyAsync(envTemp, Serialize(envelope), cancellationToken).ConfigureAwait(false);
-        File.Move(writer.TempPath, PathOf(writer.Id, MessageExtension));
+        try
+        {
+            await using (var envFile = new FileStream(envTemp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+            {
+                await envFile.WriteAsync(Serialize(envelope), cancellationToken).ConfigureAwait(false);
+                await envFile.FlushAsync(cancellationToken).ConfigureAwait(false);
+                // fsync on pool threads: each blocks for milliseconds and the session's thread has better things to do.
+                await Task.WhenAll(
+                    Task.Run(() => content.Flush(flushToDisk: true), cancellationToken),
+                    Task.Run(() => envFile.Flush(flushToDisk: true), cancellationToken)).ConfigureAwait(false);
+            }
+            await content.DisposeAsync().ConfigureAwait(false);
+            File.Move(writer.TempPath, PathOf(writer.Id, MessageExtension));
+        }
+        catch
+        {
+            Tern.IO.Durable.TryDelete(envTemp); // the writer deletes its .msg.tmp; nothing was acknowledged
+            throw;
+        }
         File.Move(envTemp, PathOf(writer.Id, EnvelopeExtension));
         await queueSync.SyncAsync().ConfigureAwait(false);
         QueueLog.Enqueued(logger, writer.Id, envelope.Size, envelope.Sender.Address, envelope.Recipients.Count);

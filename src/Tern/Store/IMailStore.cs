@@ -78,6 +78,10 @@ public interface IMailAccount : IAsyncDisposable
     /// <summary>The structure parsed once at delivery: ENVELOPE, BODYSTRUCTURE and part offsets.</summary>
     Task<MessageStructure> GetStructureAsync(long mailboxId, long uid, CancellationToken cancellationToken = default);
 
+    /// <summary>The structures of several messages in one index read, by UID (a FETCH of many messages); UIDs that do
+    /// not exist (any more) are absent from the result.</summary>
+    Task<IReadOnlyDictionary<long, MessageStructure>> GetStructuresAsync(long mailboxId, UidSet uids, CancellationToken cancellationToken = default);
+
     /// <summary>Claims \Recent (RFC 3501 2.3.2) for one session: returns the lowest UID that is recent for the caller and
     /// moves the mailbox's boundary to UIDNEXT, so no other session sees them as recent. Read-only sessions do not claim.</summary>
     Task<long> ClaimRecentAsync(long mailboxId, CancellationToken cancellationToken = default);

@@ -4,7 +4,8 @@ namespace Tern.Tests.Architecture;
 
 public sealed class LayeringTests
 {
-    static readonly string[] DomainNamespaces = ["Tern.Store", "Tern.Queue", "Tern.Delivery", "Tern.Accounts"];
+    /// <summary>The services and the connection layer: a protocol parser knows none of them.</summary>
+    static readonly string[] DomainNamespaces = ["Tern.Store", "Tern.Queue", "Tern.Delivery", "Tern.Accounts", "Tern.Net"];
 
     /// <summary>docs/ARCHITECTURE.md: a protocol parser is pure, testable without sockets or services.</summary>
     [Fact]

@@ -9,6 +9,8 @@ public enum FetchItemKind
     Binary,
     BinarySize,
     ModSeq,
+    // RFC 8474 OBJECTID and RFC 8514 SAVEDATE
+    EmailId, ThreadId, SaveDate,
 }
 
 /// <summary>section-text of RFC 9051 9.</summary>
@@ -45,5 +47,5 @@ public sealed record FetchItem(
 
     /// <summary>True for items that need the message structure from the store.</summary>
     public bool NeedsStructure => Kind is FetchItemKind.Envelope or FetchItemKind.Body or FetchItemKind.BodyStructure
-        or FetchItemKind.BodySection or FetchItemKind.Binary or FetchItemKind.BinarySize;
+        or FetchItemKind.BodySection or FetchItemKind.Binary or FetchItemKind.BinarySize or FetchItemKind.ThreadId;
 }

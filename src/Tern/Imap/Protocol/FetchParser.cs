@@ -50,6 +50,9 @@ public static class FetchParser
             case "BODYSTRUCTURE": return new(FetchItemKind.BodyStructure);
             case "UID": return new(FetchItemKind.Uid);
             case "MODSEQ": return new(FetchItemKind.ModSeq);
+            case "EMAILID": return new(FetchItemKind.EmailId);      // RFC 8474
+            case "THREADID": return new(FetchItemKind.ThreadId);
+            case "SAVEDATE": return new(FetchItemKind.SaveDate);    // RFC 8514
             case "BODY" when !r.PeekIs('['): return new(FetchItemKind.Body);
             case "BODY" or "BODY.PEEK":
             {

@@ -8,6 +8,8 @@ public enum SearchKeyKind
     Bcc, Cc, From, To, Subject, Body, Text, Header,
     Before, On, Since, SentBefore, SentOn, SentSince,
     Larger, Smaller, ModSeq,
+    // RFC 8514 SAVEDATE, RFC 5032 WITHIN, RFC 8474 OBJECTID
+    SavedBefore, SavedOn, SavedSince, SaveDateSupported, Older, Younger, EmailId, ThreadId,
 }
 
 /// <summary>One search-key of RFC 9051 6.4.4 as a tree: And/Or/Not combine <see cref="Children"/>.</summary>
@@ -22,7 +24,7 @@ public sealed record SearchKey(
 {
     /// <summary>True when the key needs the message text (header or body), not only the index.</summary>
     public bool NeedsContent => Kind is SearchKeyKind.Bcc or SearchKeyKind.Cc or SearchKeyKind.From or SearchKeyKind.To
-        or SearchKeyKind.Subject or SearchKeyKind.Body or SearchKeyKind.Text or SearchKeyKind.Header
+        or SearchKeyKind.Subject or SearchKeyKind.Body or SearchKeyKind.Text or SearchKeyKind.Header or SearchKeyKind.ThreadId
         || (Children?.Any(c => c.NeedsContent) ?? false);
 
     /// <summary>True when the key needs the Date header (SENT*).</summary>

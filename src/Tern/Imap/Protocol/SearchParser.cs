@@ -168,21 +168,44 @@ public static class SearchParser
                 var b = ParseKey(r, ref count);
                 return new(SearchKeyKind.Or, [a, b]);
             }
+            case "SAVEDBEFORE": r.Space(); return new(SearchKeyKind.SavedBefore, Date: r.Date());   // RFC 8514
+            case "SAVEDON": r.Space(); return new(SearchKeyKind.SavedOn, Date: r.Date());
+            case "SAVEDSINCE": r.Space(); return new(SearchKeyKind.SavedSince, Date: r.Date());
+            case "SAVEDATESUPPORTED": return new(SearchKeyKind.SaveDateSupported);
+            case "OLDER": r.Space(); return new(SearchKeyKind.Older, Number: r.NzNumber());            // RFC 5032
+            case "YOUNGER": r.Space(); return new(SearchKeyKind.Younger, Number: r.NzNumber());
+            case "EMAILID": r.Space(); return new(SearchKeyKind.EmailId, Value: ObjectId(r));           // RFC 8474
+            case "THREADID": r.Space(); return new(SearchKeyKind.ThreadId, Value: ObjectId(r));
             case "MODSEQ":
             {
-                // RFC 7162 3.1.5: MODSEQ [entry-name entry-type] mod-sequence-valzer; the entry is ignored.
+                // RFC 7162 3.1.5: MODSEQ [entry-name entry-type-req] mod-sequence-valzer. Tern keeps one MODSEQ per
+                // message, not one per flag, so a valid entry is checked and then matched like the plain form.
                 r.Space();
                 if (r.PeekIs('"'))
                 {
-                    r.Quoted();
+                    var entry = System.Text.Encoding.UTF8.GetString(r.Quoted());
+                    if (!entry.StartsWith("/flags/", StringComparison.OrdinalIgnoreCase) || entry.Length == "/flags/".Length)
+                        throw new ImapParseException($"Invalid MODSEQ entry name {entry} (expected \"/flags/<flag>\")");
                     r.Space();
-                    r.Atom();
+                    var type = r.Atom().ToLowerInvariant();
+                    if (type is not ("priv" or "shared" or "all"))
+                        throw new ImapParseException($"Invalid MODSEQ entry type {type} (expected priv, shared or all)");
                     r.Space();
                 }
-                return new(SearchKeyKind.ModSeq, Number: r.Number64());
+                return new(SearchKeyKind.ModSeq, Number: SyncParameters.ModSeqValue(r, allowZero: true));
             }
             default:
                 throw new ImapParseException($"Unknown search key {word}");
         }
+    }
+
+    /// <summary>RFC 8474 objectid = 1*255(ALPHA / DIGIT / "_" / "-").</summary>
+    static string ObjectId(ImapArgumentReader r)
+    {
+        static bool Allowed(byte b) => b is (byte)'_' or (byte)'-' || char.IsAsciiLetterOrDigit((char)b);
+        var id = r.AtEnd || !Allowed(r.Peek()) ? "" : r.AtomWhile(Allowed);
+        if (id.Length is 0 or > 255 || !(r.AtEnd || r.PeekIs(' ') || r.PeekIs(')')))
+            throw new ImapParseException("Invalid object id (expected 1 to 255 letters, digits, \"_\" or \"-\")");
+        return id;
     }
 }

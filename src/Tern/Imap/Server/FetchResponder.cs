@@ -9,10 +9,11 @@ namespace Tern.Imap.Server;
 
 /// <summary>Writes one "* n FETCH (...)" response (RFC 9051 7.5.2), opening the message file only when a body
 /// section is asked for.</summary>
-sealed class FetchResponder(ImapSession session, SelectedMailbox selected, MessageInfo info, int seq) : IAsyncDisposable
+/// <remarks>File reads are synchronous: a message file is almost always in the page cache, and a synchronous read of it
+/// costs a fraction of the thread-pool hop that FileStream.ReadAsync takes on Unix for every call.</remarks>
+sealed class FetchResponder(ImapSession session, SelectedMailbox selected, MessageInfo info, int seq, MessageStructure? structure = null) : IAsyncDisposable
 {
     Stream? stream;
-    MessageStructure? structure;
 
     /// <summary>Null on success, or the tagged result that ends the command (an unknown transfer encoding for BINARY).</summary>
     public async Task<ImapResult?> WriteAsync(List<FetchItem> items, bool addFlags, CancellationToken cancellationToken)
@@ -20,24 +21,30 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
         // Everything read from the store is opened before "* n FETCH (" is written: a message expunged by another
         // session meanwhile (MailStoreException NotFound) is then skipped whole, never left half written. Once open, the
         // file stays readable even if it is unlinked.
-        if (items.Any(i => i.NeedsStructure))
+        if (structure is null && items.Any(i => i.NeedsStructure))
             structure = await session.Account!.GetStructureAsync(selected.Id, info.Uid, cancellationToken).ConfigureAwait(false);
         if (items.Any(i => i.Kind is FetchItemKind.BodySection or FetchItemKind.Binary or FetchItemKind.BinarySize
             or FetchItemKind.Rfc822 or FetchItemKind.Rfc822Header or FetchItemKind.Rfc822Text))
             await OpenAsync().ConfigureAwait(false);
+        string? threadId = null;
+        if (items.Any(i => i.Kind == FetchItemKind.ThreadId))
+            threadId = await ObjectIds.ThreadIdAsync(await OpenAsync().ConfigureAwait(false), structure!, info.EmailId, cancellationToken).ConfigureAwait(false);
         // BINARY data is decoded before anything is written, so a refusal leaves no half response.
-        var binaries = new Dictionary<FetchItem, byte[]?>();
-        foreach (var item in items.Where(i => i.Kind is FetchItemKind.Binary or FetchItemKind.BinarySize))
+        Dictionary<FetchItem, byte[]?>? binaries = null;
+        foreach (var item in items)
         {
+            if (item.Kind is not (FetchItemKind.Binary or FetchItemKind.BinarySize))
+                continue;
             var (data, error) = await DecodeBinaryAsync(item.Section!, cancellationToken).ConfigureAwait(false);
             if (error is not null)
                 return error;
-            binaries[item] = data;
+            (binaries ??= [])[item] = data;
         }
 
         var w = session.Writer;
         w.Raw("* ").Number(seq).Raw(" FETCH (");
-        session.Connection.LogReply($"* {seq} FETCH ({string.Join(' ', items.Select(i => i.Kind))})");
+        if (session.Connection.SessionLogEnabled)
+            session.Connection.LogReply($"* {seq} FETCH ({string.Join(' ', items.Select(i => i.Kind))})");
         bool first = true;
         if (addFlags)
         {
@@ -56,6 +63,9 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
                 case FetchItemKind.InternalDate: w.Raw("INTERNALDATE ").DateTime(info.InternalDate); break;
                 case FetchItemKind.Rfc822Size: w.Raw("RFC822.SIZE ").Number(info.Size); break;
                 case FetchItemKind.ModSeq: w.Raw("MODSEQ (").Number(info.ModSeq).Raw(')'); break;
+                case FetchItemKind.EmailId: w.Raw("EMAILID (").Raw(info.EmailId).Raw(')'); break;     // RFC 8474 5.1
+                case FetchItemKind.ThreadId: w.Raw("THREADID (").Raw(threadId!).Raw(')'); break;      // RFC 8474 5.2
+                case FetchItemKind.SaveDate: w.Raw("SAVEDATE ").DateTime(info.SaveDate); break;       // RFC 8514 4.3
                 case FetchItemKind.Envelope:
                     w.Raw("ENVELOPE ");
                     StructureWriter.Envelope(w, structure!.Envelope);
@@ -90,7 +100,7 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
                     break;
                 case FetchItemKind.Binary:
                 {
-                    var data = binaries[item];
+                    var data = binaries![item];
                     w.Raw("BINARY[").Raw(string.Join('.', item.Section!.Parts)).Raw(']');
                     if (item.PartialOffset is { } o)
                         w.Raw('<').Number(o).Raw('>');
@@ -107,7 +117,7 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
                 }
                 case FetchItemKind.BinarySize:
                     w.Raw("BINARY.SIZE[").Raw(string.Join('.', item.Section!.Parts)).Raw("] ");
-                    if (binaries[item] is { } decoded) w.Number(decoded.Length); else w.Raw("NIL"u8);
+                    if (binaries![item] is { } decoded) w.Number(decoded.Length); else w.Raw("NIL"u8);
                     break;
             }
         }
@@ -171,7 +181,7 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
             var memory = output.GetMemory((int)Math.Min(remaining, 64 * 1024));
             if (memory.Length > remaining)
                 memory = memory[..(int)remaining];
-            int n = await s.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
+            int n = s.Read(memory.Span);
             if (n == 0)
                 throw new IOException($"Message {info.Uid} ends before its recorded size.");
             output.Advance(n);
@@ -198,7 +208,7 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
         var raw = new byte[part.BodyLength];
         var s = await OpenAsync().ConfigureAwait(false);
         s.Seek(offset, SeekOrigin.Begin);
-        await s.ReadExactlyAsync(raw, cancellationToken).ConfigureAwait(false);
+        s.ReadExactly(raw);
         var encoding = (part.ContentTransferEncoding ?? "7bit").ToLowerInvariant();
         if (encoding is not ("base64" or "quoted-printable" or "7bit" or "8bit" or "binary"))
             return (null, ImapResult.No($"Unknown Content-Transfer-Encoding {encoding}", "UNKNOWN-CTE"));

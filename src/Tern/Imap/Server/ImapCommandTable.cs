@@ -67,6 +67,7 @@ public static class ImapCommandTable
         new("GETQUOTAROOT", ImapState.Auth, QuotaCommands.GetQuotaRootAsync),                 // RFC 9208
         new("GETQUOTA", ImapState.Auth, QuotaCommands.GetQuotaAsync),
         new("SETQUOTA", ImapState.Auth, QuotaCommands.SetQuotaAsync),
+        new("COMPRESS", ImapState.Auth, CompressCommand.ExecuteAsync),                        // RFC 4978
         // RFC 9051 6.4: selected
         new("CHECK", ImapState.Selected, NoopCommand.ExecuteAsync),
         new("CLOSE", ImapState.Selected, CloseCommand.CloseAsync),

@@ -13,7 +13,8 @@ public sealed partial class ImapSession
             selected.Enqueue(change);
     }
 
-    /// <summary>Announces what changed in the selected mailbox (RFC 9051 7.3.1 EXISTS, 7.5.1 EXPUNGE, 7.5.2 FETCH FLAGS).
+    /// <summary>Announces what changed in the selected mailbox (RFC 9051 7.3.1 EXISTS, 7.5.1 EXPUNGE or RFC 7162 3.2.10 VANISHED,
+    /// 7.5.2 FETCH FLAGS with MODSEQ once CONDSTORE is enabled).
     /// EXPUNGE is held back while a command that uses sequence numbers runs (RFC 9051 7.5.1, RFC 3501 7.4.1).</summary>
     public async Task SendUpdatesAsync(bool expungeAllowed, CancellationToken cancellationToken)
     {
@@ -57,19 +58,14 @@ public sealed partial class ImapSession
                     int seq = selected.SeqOf(info.Uid);
                     if (seq == 0)
                         continue;
-                    WriteBuffered($"* {seq} FETCH (FLAGS ({FlagText.Format(info, ShowsRecent(info.Uid))}) UID {info.Uid})");
+                    WriteBuffered($"* {seq} FETCH ({FlagUpdateItems(info, withUid: true)})");
                 }
             }
         }
 
         if (expungeAllowed && selected.DeferredExpunges.Count > 0)
         {
-            foreach (var uid in selected.DeferredExpunges.Distinct().OrderByDescending(u => u))
-            {
-                int seq = selected.Remove(uid);
-                if (seq > 0)
-                    WriteBuffered($"* {seq} EXPUNGE");
-            }
+            WriteExpunged(selected, selected.DeferredExpunges);
             selected.DeferredExpunges.Clear();
         }
 

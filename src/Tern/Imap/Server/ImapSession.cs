@@ -259,6 +259,7 @@ public sealed partial class ImapSession : IAsyncDisposable
             "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "BINARY", "UTF8=ACCEPT"]);
         // RFC 5256, RFC 5957, RFC 5267, RFC 9394
         caps.AddRange(["SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESORT", "PARTIAL"]);
+        caps.AddRange(SyncCapabilities);
         return string.Join(' ', caps);
     }
 

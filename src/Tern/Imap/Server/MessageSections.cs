@@ -79,7 +79,8 @@ public static class MessageSections
         var header = new byte[length];
         var stream = await open().ConfigureAwait(false);
         stream.Seek(part.HeaderOffset, SeekOrigin.Begin);
-        await stream.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
+        // Synchronous: a header is a few KB from the page cache; see FetchResponder.
+        stream.ReadExactly(header);
         return new SectionData(0, 0, FilterHeader(header, section.Fields, section.Text == SectionText.HeaderFieldsNot));
     }
 

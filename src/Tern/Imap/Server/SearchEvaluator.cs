@@ -1,3 +1,4 @@
+using MimeKit;
 using MimeKit.Utils;
 using Tern.Imap.Protocol;
 using Tern.Store;
@@ -13,12 +14,17 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
     {
         public int Seq { get; } = seq;
         public MessageInfo Info { get; } = info;
+        public MimeMessage? Message { get; set; }
         public DateTimeOffset? SentDate { get; set; }
         public bool SentDateLoaded { get; set; }
     }
 
     HashSet<long>? uidSetCache;
     readonly Dictionary<SearchKey, IReadOnlySet<long>> textResults = new(ReferenceEqualityComparer.Instance);
+    readonly DateTimeOffset now = DateTimeOffset.UtcNow;
+
+    /// <summary>The MODSEQ of each match by UID, for the "(MODSEQ n)" of RFC 7162 3.1.5.</summary>
+    public Dictionary<long, long> MatchedModSeqs { get; } = [];
 
     public async Task<List<(int Seq, long Uid)>> RunAsync(SearchKey key, CancellationToken cancellationToken)
     {
@@ -31,8 +37,18 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
             if (seq == 0)
                 continue; // arrived after this session's view; announced later
             var candidate = new Candidate(seq, info);
-            if (await MatchesAsync(key, candidate, cancellationToken).ConfigureAwait(false))
-                results.Add((seq, info.Uid));
+            try
+            {
+                if (await MatchesAsync(key, candidate, cancellationToken).ConfigureAwait(false))
+                {
+                    results.Add((seq, info.Uid));
+                    MatchedModSeqs[info.Uid] = info.ModSeq;
+                }
+            }
+            finally
+            {
+                candidate.Message?.Dispose();
+            }
         }
         return results;
     }
@@ -82,6 +98,16 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
             case SearchKeyKind.Larger: return info.Size > key.Number;
             case SearchKeyKind.Smaller: return info.Size < key.Number;
             case SearchKeyKind.ModSeq: return info.ModSeq >= key.Number;
+            // RFC 8514 4.4: like BEFORE/ON/SINCE on the save date; every mailbox keeps one.
+            case SearchKeyKind.SavedBefore: return DateOnly.FromDateTime(info.SaveDate.DateTime) < key.Date;
+            case SearchKeyKind.SavedOn: return DateOnly.FromDateTime(info.SaveDate.DateTime) == key.Date;
+            case SearchKeyKind.SavedSince: return DateOnly.FromDateTime(info.SaveDate.DateTime) >= key.Date;
+            case SearchKeyKind.SaveDateSupported: return true;
+            // RFC 5032: INTERNALDATE more than (OLDER) or at most (YOUNGER) the interval in seconds before now.
+            case SearchKeyKind.Older: return (now - info.InternalDate).TotalSeconds > key.Number;
+            case SearchKeyKind.Younger: return (now - info.InternalDate).TotalSeconds <= key.Number;
+            case SearchKeyKind.EmailId: return string.Equals(info.EmailId, key.Value, StringComparison.Ordinal);
+            case SearchKeyKind.ThreadId: return string.Equals(await ThreadIdAsync(c, ct).ConfigureAwait(false), key.Value, StringComparison.Ordinal);
             // RFC 9051 6.4.4: dates disregard time and time zone.
             case SearchKeyKind.Before: return DateOnly.FromDateTime(info.InternalDate.DateTime) < key.Date;
             case SearchKeyKind.On: return DateOnly.FromDateTime(info.InternalDate.DateTime) == key.Date;
@@ -129,6 +155,33 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
         var uids = await session.Account!.SearchTextAsync(selected.Id, query, ct).ConfigureAwait(false);
         textResults[key] = uids;
         return uids;
+    }
+
+    async ValueTask<string?> ThreadIdAsync(Candidate c, CancellationToken ct)
+    {
+        // The headers as MimeKit parsed them for the text keys; THREADID comes from References/In-Reply-To/Message-ID.
+        var message = await LoadAsync(c, ct).ConfigureAwait(false);
+        return message.Headers.Count == 0 ? null : ObjectIds.ThreadId(message.Headers, c.Info.EmailId);
+    }
+
+    /// <summary>The parsed message, for THREADID only (text keys use the store's index).</summary>
+    async ValueTask<MimeMessage> LoadAsync(Candidate c, CancellationToken ct)
+    {
+        if (c.Message is not null)
+            return c.Message;
+        Stream stream;
+        try
+        {
+            stream = await session.Account!.OpenMessageAsync(selected.Id, c.Info.Uid, ct).ConfigureAwait(false);
+        }
+        catch (MailStoreException ex) when (ex.Error == MailStoreError.NotFound)
+        {
+            // Expunged by another session during the search: an empty message matches nothing.
+            return c.Message = new MimeMessage();
+        }
+        await using (stream.ConfigureAwait(false))
+            c.Message = await MimeMessage.LoadAsync(stream, ct).ConfigureAwait(false);
+        return c.Message;
     }
 
     async ValueTask<DateTimeOffset?> SentDateAsync(Candidate c, CancellationToken ct)

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Tern.IO;
 
 namespace Tern.Store.FileSystem;
 
@@ -6,15 +6,6 @@ namespace Tern.Store.FileSystem;
 /// system before each commit instead of an fsync per file. Still durable: nothing is in the index before its file is on disk.</summary>
 internal sealed partial class AccountHub
 {
-    [DllImport("libc", EntryPoint = "syncfs", SetLastError = true)]
-    static extern int SyncFs(int fd);
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    static extern int OpenFd([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    static extern int CloseFd(int fd);
-
     /// <summary>Appends messages (already CRLF) in batches; returns the UIDs given. No quota check, no change events
     /// beyond one per batch.</summary>
     public async Task<IReadOnlyList<long>> BulkAppendAsync(string mailbox, IEnumerable<(byte[] Content, AppendOptions Options)> messages,
@@ -70,7 +61,7 @@ internal sealed partial class AccountHub
                     bytes += content.Length;
                     batchUids.Add(uid);
                 }
-                SyncFileSystem(MessagesDirectory);
+                Durable.SyncFileSystem(MessagesDirectory);
                 tx.SetMeta("next_message_id", nextId);
                 tx.Bump("storage_used", bytes);
                 tx.Bump("message_count", batch.Length);
@@ -80,21 +71,5 @@ internal sealed partial class AccountHub
             }, cancellationToken).ConfigureAwait(false);
         }
         return uids;
-    }
-
-    static void SyncFileSystem(string anyPath)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        int fd = OpenFd(anyPath, 0);
-        if (fd < 0) throw new IOException($"cannot open {anyPath} (errno {Marshal.GetLastPInvokeError()})");
-        try
-        {
-            if (SyncFs(fd) != 0)
-                throw new IOException($"syncfs failed (errno {Marshal.GetLastPInvokeError()})");
-        }
-        finally
-        {
-            _ = CloseFd(fd);
-        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
@@ -210,7 +211,7 @@ internal sealed partial class AccountHub
                 context.Changes.Add(new MailboxChange(mailboxId, mailbox.Name, MailboxChangeKind.FlagsChanged, changed, m));
             }
             return new StoreFlagsResult(updated, modified);
-        }, cancellationToken);
+        }, cancellationToken, durable: false);
     }
 
     /// <summary>The common case, system flags only: one UPDATE per UID range instead of one per message.</summary>
@@ -386,7 +387,23 @@ internal sealed partial class AccountHub
             tx.Execute("UPDATE mailboxes SET highestmodseq = $s WHERE id = $id", ("$s", modSeq), ("$id", mailboxId));
             context.Changes.Add(new MailboxChange(mailboxId, mailbox.Name, MailboxChangeKind.Expunged, expunged, modSeq));
             return expunged;
-        }, cancellationToken);
+        }, cancellationToken, durable: false);
+    }
+
+    /// <summary>Where the file of each (mailbox, UID) is. A placement never changes its file and a UID is never reused
+    /// in a mailbox, so an entry stays true until the message is expunged; then opening the file fails and the index
+    /// is asked again. Filled by the batch structure read that precedes most FETCHes of bodies, so opening those files
+    /// costs no index query.</summary>
+    readonly ConcurrentDictionary<(long Mailbox, long Uid), (long Id, long Origin)> fileLocations = new();
+
+    /// <summary>Bounds <see cref="fileLocations"/>: a FETCH of a whole large mailbox must not keep its map forever.</summary>
+    const int MaxCachedLocations = 20_000;
+
+    void RememberLocation(long mailboxId, long uid, long id, long origin)
+    {
+        if (fileLocations.Count >= MaxCachedLocations)
+            fileLocations.Clear();
+        fileLocations[(mailboxId, uid)] = (id, origin);
     }
 
     (long Id, long Origin) FindFile(SqliteConnection connection, long mailboxId, long uid)
@@ -403,23 +420,61 @@ internal sealed partial class AccountHub
 
     public Task<Stream> OpenMessageAsync(long mailboxId, long uid, CancellationToken cancellationToken)
     {
-        using var connection = OpenRead();
-        var (id, origin) = FindFile(connection, mailboxId, uid);
-        var path = MessageFiles.PathOf(MessagesDirectory, id, origin);
+        if (fileLocations.TryGetValue((mailboxId, uid), out var cached))
+        {
+            if (TryOpenFile(cached.Id, cached.Origin) is { } stream)
+                return Task.FromResult(stream);
+            fileLocations.TryRemove((mailboxId, uid), out _); // expunged meanwhile: the index says what happened
+        }
+        (long id, long origin) location;
+        using (var connection = OpenRead())
+            location = FindFile(connection, mailboxId, uid);
+        return Task.FromResult(TryOpenFile(location.id, location.origin)
+            ?? throw new MailStoreException(MailStoreError.Corrupt, $"the file of UID {uid} is missing; run 'tern store verify --fix'"));
+    }
+
+    /// <summary>Opens a message file for reading; null when it is gone.</summary>
+    Stream? TryOpenFile(long id, long origin)
+    {
         try
         {
             // FileShare.Delete: an expunge by another session may unlink the file while this one streams it.
-            Stream stream = new FileStream(path, new FileStreamOptions
+            // Unbuffered: every reader (FETCH, RETR, MimeKit) reads in blocks of its own, and a FETCH of twenty headers
+            // need not allocate twenty 16 KB buffers.
+            return new FileStream(MessageFiles.PathOf(MessagesDirectory, id, origin), new FileStreamOptions
             {
                 Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete,
-                BufferSize = 16384, Options = FileOptions.SequentialScan,
+                BufferSize = 0, Options = FileOptions.SequentialScan,
             });
-            return Task.FromResult(stream);
         }
-        catch (FileNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new MailStoreException(MailStoreError.Corrupt, $"the file of UID {uid} is missing; run 'tern store verify --fix'");
+            return null;
         }
+    }
+
+    public Task<IReadOnlyDictionary<long, MessageStructure>> GetStructuresAsync(long mailboxId, UidSet uids, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<long, MessageStructure>();
+        using var connection = OpenRead();
+        using var command = connection.Command("""
+            SELECT mm.uid, m.id, m.origin_mailbox, m.structure FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
+            WHERE mm.mailbox_id = $m AND mm.uid BETWEEN $a AND $b
+            """, ("$m", mailboxId), ("$a", 0L), ("$b", 0L));
+        foreach (var (first, last) in uids.Ranges)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            command.Parameters["$a"].Value = first;
+            command.Parameters["$b"].Value = last;
+            using var r = command.ExecuteReader();
+            while (r.Read())
+            {
+                long uid = r.GetInt64(0);
+                RememberLocation(mailboxId, uid, r.GetInt64(1), r.GetInt64(2));
+                result[uid] = StructureSerializer.Deserialize((byte[])r.GetValue(3));
+            }
+        }
+        return Task.FromResult<IReadOnlyDictionary<long, MessageStructure>>(result);
     }
 
     public Task<MessageStructure> GetStructureAsync(long mailboxId, long uid, CancellationToken cancellationToken)
@@ -449,7 +504,7 @@ internal sealed partial class AccountHub
             var row = RequireMailbox(tx.Connection!, tx, mailboxId);
             tx.Execute("UPDATE mailboxes SET recent_uid = $n WHERE id = $id", ("$n", row.UidNext), ("$id", mailboxId));
             return row.RecentUid;
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, durable: false).ConfigureAwait(false);
     }
 
     public async Task<QuotaInfo> GetQuotaAsync(CancellationToken cancellationToken)

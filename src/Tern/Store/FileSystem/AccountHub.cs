@@ -11,7 +11,8 @@ namespace Tern.Store.FileSystem;
 /// Every <see cref="AccountHandle"/> of the account (IMAP sessions, POP3, delivery) shares it.</summary>
 /// <remarks>Writes are serialized per account (one writer connection, SQLite transactions); reads use pooled connections
 /// and run concurrently thanks to WAL. Appends commit in groups: each caller writes and fsyncs its own file, then one
-/// of the waiting callers commits every queued append in one transaction (one directory fsync, one WAL fsync).</remarks>
+/// of the waiting callers commits every queued append in one transaction (one directory fsync, one WAL fsync). Flag
+/// changes and expunges commit without an fsync of their own (see <see cref="WriteAsync"/>).</remarks>
 internal sealed partial class AccountHub : IAsyncDisposable
 {
     readonly SemaphoreSlim writeLock = new(1, 1);
@@ -99,6 +100,8 @@ internal sealed partial class AccountHub : IAsyncDisposable
             var report = Reconciler.Run(this, writer, apply: true, full: !clean);
             foreach (var line in report.Problems)
                 StoreLog.Reconciled(logger, AccountId, line);
+            if (!clean)
+                RaiseModSeqsAfterCrash(writer);
             if (!File.Exists(RecoverySnapshot.MailboxesPath(Root)))
                 RecoverySnapshot.WriteMailboxes(Root, writer);
         }
@@ -106,6 +109,19 @@ internal sealed partial class AccountHub : IAsyncDisposable
         {
             writeLock.Release();
         }
+    }
+
+    /// <summary>After a crash, flag changes committed without an fsync may be gone (see <see cref="WriteAsync"/>), and a
+    /// MODSEQ a client saw may then be handed out again for another change. Every message therefore gets one new MODSEQ
+    /// above all earlier ones: a CONDSTORE/QRESYNC client (RFC 7162) refetches the flags of the mailbox once, and no
+    /// client keeps a flag state the server lost. One UPDATE, only after a crash.</summary>
+    void RaiseModSeqsAfterCrash(SqliteConnection connection)
+    {
+        using var tx = connection.BeginTransaction(deferred: false);
+        long modSeq = tx.Bump("modseq");
+        tx.Execute("UPDATE mailbox_messages SET modseq = $s", ("$s", modSeq));
+        tx.Execute("UPDATE mailboxes SET highestmodseq = $s", ("$s", modSeq));
+        tx.Commit();
     }
 
     void CreateDefaultMailboxes(SqliteTransaction tx)
@@ -171,7 +187,14 @@ internal sealed partial class AccountHub : IAsyncDisposable
 
     /// <summary>Runs <paramref name="work"/> in one write transaction under the account's write lock; after the commit,
     /// deletes files whose last placement went, and raises the change events.</summary>
-    public async Task<T> WriteAsync<T>(Func<SqliteTransaction, WriteContext, T> work, CancellationToken cancellationToken)
+    /// <param name="durable">True (the default) when the commit must be on disk before the caller replies: anything that
+    /// gives a message a UID (append, copy, move) or shapes the mailbox tree. False for flag changes, expunges and the
+    /// \Recent boundary: committed to the WAL without an fsync (SQLite synchronous=NORMAL), as Dovecot's default
+    /// mail_fsync=optimized does. A process crash loses none of them (the WAL is in the page cache); an operating-system
+    /// crash may lose the last ones: a flag change or an expunge is undone, never a message lost (an expunged file
+    /// outlives the commit that expunged it). The next durable commit fsyncs the WAL with them. After such a crash the
+    /// index is reconciled and every MODSEQ raised (<see cref="RaiseModSeqsAfterCrash"/>), so CONDSTORE clients resync.</param>
+    public async Task<T> WriteAsync<T>(Func<SqliteTransaction, WriteContext, T> work, CancellationToken cancellationToken, bool durable = true)
     {
         var context = new WriteContext();
         T result;
@@ -179,6 +202,8 @@ internal sealed partial class AccountHub : IAsyncDisposable
         try
         {
             var connection = Writer;
+            if (!durable)
+                connection.Execute("PRAGMA synchronous=NORMAL");
             try
             {
                 using (var tx = connection.BeginTransaction(deferred: false))
@@ -190,6 +215,11 @@ internal sealed partial class AccountHub : IAsyncDisposable
             catch (SqliteException ex) when (IndexDatabase.IsDiskFull(ex))
             {
                 throw new MailStoreException(MailStoreError.DiskFull, "the disk is full");
+            }
+            finally
+            {
+                if (!durable)
+                    connection.Execute("PRAGMA synchronous=FULL");
             }
             AfterCommit(connection, context);
         }
@@ -207,14 +237,23 @@ internal sealed partial class AccountHub : IAsyncDisposable
         {
             foreach (var (id, origin) in context.FilesToDelete)
                 Durable.TryDelete(MessageFiles.PathOf(MessagesDirectory, id, origin));
-            using var tx = connection.BeginTransaction(deferred: false);
-            using var delete = tx.Command("DELETE FROM pending_deletes WHERE message_id = $id", ("$id", 0L));
-            foreach (var (id, _) in context.FilesToDelete)
+            // Not fsynced: if this bookkeeping is lost, reconcile deletes the (already deleted) files again.
+            connection.Execute("PRAGMA synchronous=NORMAL");
+            try
             {
-                delete.Parameters["$id"].Value = id;
-                delete.ExecuteNonQuery();
+                using var tx = connection.BeginTransaction(deferred: false);
+                using var delete = tx.Command("DELETE FROM pending_deletes WHERE message_id = $id", ("$id", 0L));
+                foreach (var (id, _) in context.FilesToDelete)
+                {
+                    delete.Parameters["$id"].Value = id;
+                    delete.ExecuteNonQuery();
+                }
+                tx.Commit();
             }
-            tx.Commit();
+            finally
+            {
+                connection.Execute("PRAGMA synchronous=FULL");
+            }
         }
         if (context.MailboxesChanged)
         {
@@ -346,6 +385,13 @@ internal sealed partial class AccountHub : IAsyncDisposable
             {
                 try { RecoverySnapshot.WriteFlags(Root, writer); }
                 catch (Exception ex) when (ex is IOException or SqliteException) { StoreLog.SnapshotFailed(logger, AccountId, ex.Message); }
+            }
+            if (writer is not null)
+            {
+                // One fsynced commit puts every unsynced one (flag changes, expunges) on disk before the clean-shutdown
+                // marker says nothing needs checking.
+                try { writer.Execute("BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE key = 'schema'; COMMIT;"); }
+                catch (SqliteException ex) { StoreLog.SnapshotFailed(logger, AccountId, ex.Message); }
             }
             disposed = true;
             bool hadWriter = writer is not null;

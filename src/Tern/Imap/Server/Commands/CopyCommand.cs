@@ -49,7 +49,7 @@ static class CopyCommand
         // RFC 6851 3.3: COPYUID goes in an untagged OK before the EXPUNGEs.
         if (code is not null)
             session.WriteBuffered($"* OK [{code}] Moved");
-        ExpungeCommand.WriteExpunges(session, selected, result.SourceUids);
+        session.WriteExpunged(selected, result.SourceUids);
         await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok($"{prefix}MOVE completed");
     }

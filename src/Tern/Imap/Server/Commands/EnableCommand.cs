@@ -1,6 +1,7 @@
 namespace Tern.Imap.Server.Commands;
 
-/// <summary>RFC 5161 ENABLE: UTF8=ACCEPT (RFC 6855) and IMAP4rev2 (RFC 9051 6.3.1); unknown ones are ignored.</summary>
+/// <summary>RFC 5161 ENABLE: UTF8=ACCEPT (RFC 6855), IMAP4rev2 (RFC 9051 6.3.1), CONDSTORE and QRESYNC (RFC 7162);
+/// unknown ones are ignored.</summary>
 static class EnableCommand
 {
     public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
@@ -15,6 +16,15 @@ static class EnableCommand
             {
                 case "UTF8=ACCEPT" when !session.Utf8Enabled:
                     session.Utf8Enabled = true;
+                    enabled.Add(cap);
+                    break;
+                // RFC 7162 3.1 / 3.2.3: ENABLE QRESYNC implies CONDSTORE, but only what was asked is listed.
+                case "CONDSTORE" when !session.CondstoreEnabled:
+                    session.EnableCondstore();
+                    enabled.Add(cap);
+                    break;
+                case "QRESYNC" when !session.QresyncEnabled:
+                    session.EnableQresync();
                     enabled.Add(cap);
                     break;
                 case "IMAP4REV2" when !session.Rev2Enabled:

@@ -25,19 +25,8 @@ static class ExpungeCommand
         if (selected.ReadOnly)
             return ImapResult.No("Mailbox is read-only", "READ-ONLY");
         var expunged = await session.Account!.ExpungeAsync(selected.Id, only, cancellationToken).ConfigureAwait(false);
-        WriteExpunges(session, selected, expunged);
+        session.WriteExpunged(selected, expunged);
         await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok($"{(request.Uid ? "UID " : "")}EXPUNGE completed");
-    }
-
-    /// <summary>"* n EXPUNGE" for each message, highest first so the numbers need no adjusting (RFC 9051 7.5.1).</summary>
-    public static void WriteExpunges(ImapSession session, SelectedMailbox selected, IEnumerable<long> uids)
-    {
-        foreach (var uid in uids.OrderByDescending(u => u))
-        {
-            int seq = selected.Remove(uid);
-            if (seq > 0)
-                session.WriteBuffered($"* {seq} EXPUNGE");
-        }
     }
 }

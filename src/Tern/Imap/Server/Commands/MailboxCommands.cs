@@ -17,8 +17,8 @@ static class MailboxCommands
             return ImapResult.No("Empty mailbox name", "CANNOT");
         if (name == "INBOX")
             return ImapResult.No("INBOX exists", "ALREADYEXISTS");
-        await session.Account!.CreateMailboxAsync(name, SpecialUse.None, cancellationToken).ConfigureAwait(false);
-        return ImapResult.Ok("CREATE completed");
+        var created = await session.Account!.CreateMailboxAsync(name, SpecialUse.None, cancellationToken).ConfigureAwait(false);
+        return ImapResult.Ok("CREATE completed", $"MAILBOXID ({ObjectIds.MailboxId(created)})"); // RFC 8474 4.1
     }
 
     public static async Task<ImapResult> DeleteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)

@@ -16,7 +16,12 @@ static class SearchCommandHandler
             && !charset.Equals("US-ASCII", StringComparison.OrdinalIgnoreCase))
             return ImapResult.No($"Unsupported charset {charset}", "BADCHARSET (UTF-8 US-ASCII)");
         var selected = session.Selected!;
-        var matches = await new SearchEvaluator(session, selected).RunAsync(command.Key, cancellationToken).ConfigureAwait(false);
+        var evaluator = new SearchEvaluator(session, selected);
+        var matches = await evaluator.RunAsync(command.Key, cancellationToken).ConfigureAwait(false);
+        // RFC 7162 3.1.5: a search with MODSEQ enables CONDSTORE and reports the highest MODSEQ of what it returns.
+        bool modSeqSearch = UsesModSeq(command.Key);
+        if (modSeqSearch)
+            session.EnableCondstore();
         var prefix = request.Uid ? "UID " : "";
         var numbers = matches.Select(m => request.Uid ? m.Uid : m.Seq).ToList();
 
@@ -26,6 +31,8 @@ static class SearchCommandHandler
             var sb = new StringBuilder("* SEARCH");
             foreach (var n in numbers)
                 sb.Append(' ').Append(n);
+            if (modSeqSearch && matches.Count > 0)
+                sb.Append(" (MODSEQ ").Append(evaluator.MatchedModSeqs.Values.Max()).Append(')');
             session.WriteBuffered(sb.ToString());
             await session.FlushAsync(cancellationToken).ConfigureAwait(false);
             return ImapResult.Ok($"{prefix}SEARCH completed");
@@ -54,8 +61,24 @@ static class SearchCommandHandler
             if (options == SearchReturn.Save)
                 return ImapResult.Ok($"{prefix}SEARCH completed");
         }
-        session.WriteBuffered(SortSupport.FormatEsearch(request, numbers, options, command.Partial, ordered: false));
+        var line = new StringBuilder(SortSupport.FormatEsearch(request, numbers, options, command.Partial, ordered: false));
+        if (modSeqSearch && matches.Count > 0)
+            line.Append(" MODSEQ ").Append(ReportedModSeq(options, matches, evaluator.MatchedModSeqs));
+        session.WriteBuffered(line.ToString());
         await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok($"{prefix}SEARCH completed");
+    }
+
+    static bool UsesModSeq(SearchKey key) => key.Kind == SearchKeyKind.ModSeq || (key.Children?.Any(UsesModSeq) ?? false);
+
+    /// <summary>RFC 7162 3.1.5 / RFC 4731: with only MIN and/or MAX asked, the MODSEQ of those messages; else of all.</summary>
+    static long ReportedModSeq(SearchReturn options, List<(int Seq, long Uid)> matches, Dictionary<long, long> modSeqs)
+    {
+        if ((options & (SearchReturn.All | SearchReturn.Count)) != 0 || (options & (SearchReturn.Min | SearchReturn.Max)) == 0)
+            return modSeqs.Values.Max();
+        long best = 0;
+        if (options.HasFlag(SearchReturn.Min)) best = Math.Max(best, modSeqs[matches[0].Uid]);
+        if (options.HasFlag(SearchReturn.Max)) best = Math.Max(best, modSeqs[matches[^1].Uid]);
+        return best;
     }
 }

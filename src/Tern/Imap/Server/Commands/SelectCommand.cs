@@ -1,8 +1,9 @@
+using Tern.Imap.Protocol;
 using Tern.Store;
 
 namespace Tern.Imap.Server.Commands;
 
-/// <summary>RFC 9051 6.3.2 SELECT and 6.3.3 EXAMINE.</summary>
+/// <summary>RFC 9051 6.3.2 SELECT and 6.3.3 EXAMINE, with RFC 7162 CONDSTORE and QRESYNC parameters.</summary>
 static class SelectCommand
 {
     public static Task<ImapResult> SelectAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken) =>
@@ -16,13 +17,13 @@ static class SelectCommand
         var args = request.Args;
         args.Space();
         var name = MailboxNames.Read(args, session.Utf8Output);
-        if (args.TryExpect(' '))
-        {
-            // select-params (RFC 4466); CONDSTORE/QRESYNC arrive with issue 9.
-            args.OpenList();
-            args.SkipListBody();
-        }
+        var parameters = SyncParameters.ReadSelect(args);
         args.ExpectEnd();
+        // RFC 7162 3.2.5: QRESYNC without ENABLE QRESYNC first is a BAD.
+        if (parameters.Qresync is not null && !session.QresyncEnabled)
+            return ImapResult.Bad("QRESYNC parameter needs ENABLE QRESYNC first");
+        if (parameters.Condstore)
+            session.EnableCondstore();
         var account = session.Account!;
 
         // RFC 9051 6.3.2: selecting deselects the current mailbox first, even if the new SELECT fails;
@@ -70,11 +71,16 @@ static class SelectCommand
             : $"* OK [PERMANENTFLAGS ({flags} \\*)] Flags permitted");
         session.WriteBuffered($"* OK [UIDVALIDITY {info.UidValidity}] UIDs valid");
         session.WriteBuffered($"* OK [UIDNEXT {info.UidNext}] Predicted next UID");
+        // RFC 7162 3.1.2.1: sent on every SELECT/EXAMINE, since every mailbox keeps MODSEQs (so never [NOMODSEQ]).
+        session.WriteBuffered($"* OK [HIGHESTMODSEQ {info.HighestModSeq}] Highest");
+        session.WriteBuffered($"* OK [MAILBOXID ({ObjectIds.MailboxId(info)})] Ok"); // RFC 8474 4.3
         if (session.Rev2Enabled)
         {
             // RFC 9051 6.3.2: a LIST response with the mailbox name is required.
             session.Writer.Raw("* LIST () \"/\" ").Mailbox(info.Name).Crlf();
         }
+        if (parameters.Qresync is { } qresync && qresync.UidValidity == info.UidValidity)
+            await QresyncResponder.WriteAsync(session, selected, qresync, messages, cancellationToken).ConfigureAwait(false);
         await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok($"{request.Name} completed", readOnly ? "READ-ONLY" : "READ-WRITE");
     }

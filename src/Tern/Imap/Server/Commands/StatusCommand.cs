@@ -2,10 +2,11 @@ using Tern.Imap.Protocol;
 
 namespace Tern.Imap.Server.Commands;
 
-/// <summary>RFC 9051 6.3.11 STATUS, with SIZE (RFC 8438), DELETED (RFC 9051) and APPENDLIMIT (RFC 7889).</summary>
+/// <summary>RFC 9051 6.3.11 STATUS, with SIZE (RFC 8438), DELETED (RFC 9051) and APPENDLIMIT (RFC 7889) and
+/// HIGHESTMODSEQ (RFC 7162 3.1.6) and MAILBOXID (RFC 8474 4.2).</summary>
 static class StatusCommand
 {
-    static readonly HashSet<string> Known = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "DELETED", "APPENDLIMIT"];
+    static readonly HashSet<string> Known = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "DELETED", "APPENDLIMIT", "HIGHESTMODSEQ", "MAILBOXID"];
 
     public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
     {
@@ -15,6 +16,8 @@ static class StatusCommand
         args.Space();
         var items = ReadItems(args);
         args.ExpectEnd();
+        if (items.Contains("HIGHESTMODSEQ"))
+            session.EnableCondstore(); // RFC 7162 3.1
         if (await session.Account!.GetMailboxAsync(name, cancellationToken).ConfigureAwait(false) is not { NoSelect: false })
             return ImapResult.No("No such mailbox", "NONEXISTENT");
         await WriteStatusAsync(session, name, items, cancellationToken).ConfigureAwait(false);
@@ -50,6 +53,8 @@ static class StatusCommand
             "UNSEEN" => status.Unseen,
             "SIZE" => status.Size,
             "DELETED" => status.Deleted,
+            "HIGHESTMODSEQ" => status.Mailbox.HighestModSeq, // RFC 7162 3.1.6
+            "MAILBOXID" => $"({ObjectIds.MailboxId(status.Mailbox)})", // RFC 8474 4.2
             _ => session.Options.Imap.MaxLiteralSize,
         }));
         var text = string.Join(' ', parts);

@@ -3,8 +3,8 @@ using Tern.Store;
 
 namespace Tern.Imap.Server.Commands;
 
-/// <summary>RFC 9051 6.4.6 STORE: FLAGS, +FLAGS, -FLAGS, each with .SILENT.</summary>
-/// <remarks><code>store = "STORE" SP sequence-set SP store-att-flags
+/// <summary>RFC 9051 6.4.6 STORE: FLAGS, +FLAGS, -FLAGS, each with .SILENT; RFC 7162 3.1.3 UNCHANGEDSINCE.</summary>
+/// <remarks><code>store = "STORE" SP sequence-set [SP store-modifiers] SP store-att-flags
 /// store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list / (flag *(SP flag)))</code></remarks>
 static class StoreCommand
 {
@@ -14,6 +14,7 @@ static class StoreCommand
         args.Space();
         var set = args.SequenceSet();
         args.Space();
+        var unchangedSince = SyncParameters.ReadStore(args);
         var item = args.Atom().ToUpperInvariant();
         var operation = item[0] switch { '+' => FlagOperation.Add, '-' => FlagOperation.Remove, _ => FlagOperation.Replace };
         var bare = item.TrimStart('+', '-');
@@ -35,6 +36,8 @@ static class StoreCommand
         args.ExpectEnd();
         var (systemFlags, keywords) = FlagText.Parse(flags);
 
+        if (unchangedSince is not null)
+            session.EnableCondstore(); // RFC 7162 3.1
         var selected = session.Selected!;
         if (selected.ReadOnly)
             return ImapResult.No("Mailbox is read-only", "READ-ONLY");
@@ -43,7 +46,7 @@ static class StoreCommand
         if (uids.Count == 0)
             return ImapResult.Ok($"{prefix}STORE completed");
         var result = await session.Account!.StoreFlagsAsync(selected.Id, UidSet.FromSorted(uids),
-            new FlagChange(operation, systemFlags, keywords), cancellationToken).ConfigureAwait(false);
+            new FlagChange(operation, systemFlags, keywords, unchangedSince), cancellationToken).ConfigureAwait(false);
         if (result.Updated.Count > 0)
         {
             if (selected.OwnModSeqs.Count > 1000)
@@ -56,11 +59,21 @@ static class StoreCommand
             if (seq == 0)
                 continue;
             // RFC 9051 6.4.6: .SILENT suppresses the FETCH responses; with UID STORE the UID is included (6.4.9).
+            // RFC 7162 3.1.3: with UNCHANGEDSINCE the FETCH with MODSEQ is sent even with .SILENT.
             if (!silent)
-                session.WriteBuffered($"* {seq} FETCH (FLAGS ({FlagText.Format(info, session.ShowsRecent(info.Uid))}){(request.Uid ? $" UID {info.Uid}" : "")})");
+                session.WriteBuffered($"* {seq} FETCH ({session.FlagUpdateItems(info, request.Uid)})");
+            else if (unchangedSince is not null)
+                session.WriteBuffered($"* {seq} FETCH ({(request.Uid || session.QresyncEnabled ? $"UID {info.Uid} " : "")}MODSEQ ({info.ModSeq}))");
             await session.FlushIfLargeAsync(cancellationToken).ConfigureAwait(false);
         }
         await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (result.Modified.Count > 0)
+        {
+            // RFC 7162 3.1.3: the messages UNCHANGEDSINCE refused, as message numbers or (UID STORE) UIDs.
+            var numbers = request.Uid ? result.Modified.Order().ToList()
+                : result.Modified.Select(selected.SeqOf).Where(n => n > 0).Select(n => (long)n).Order().ToList();
+            return ImapResult.Ok("Conditional STORE failed", "MODIFIED " + SequenceSet.Format(numbers));
+        }
         return ImapResult.Ok($"{prefix}STORE completed");
     }
 }

@@ -1,0 +1,94 @@
+using Tern.Store;
+
+namespace Tern.Tests.Store;
+
+/// <summary>Flag changes and expunges commit without an fsync of their own; a crash raises every MODSEQ so CONDSTORE
+/// clients resync. And the batch structure read used by FETCH.</summary>
+public sealed class DurabilityAndBatchTests
+{
+    [Fact]
+    public async Task After_a_crash_every_modseq_is_raised_above_any_a_client_saw()
+    {
+        await using var temp = new TempStore();
+        long inboxId, seenModSeq;
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            inboxId = (await account.GetMailboxAsync("INBOX"))!.Id;
+            for (int i = 0; i < 3; i++)
+                await account.AppendAsync("INBOX", TempStore.Message($"m{i}"), new AppendOptions());
+            var stored = await account.StoreFlagsAsync(inboxId, UidSet.Of(2), new FlagChange(FlagOperation.Add, MessageFlags.Flagged, []));
+            seenModSeq = Assert.Single(stored.Updated).ModSeq;
+        }
+        await temp.CrashAsync();
+
+        await using var reopened = await temp.Store.OpenAccountAsync(1);
+        var messages = await reopened.GetMessagesAsync(inboxId);
+        Assert.Equal(3, messages.Count);
+        Assert.All(messages, m => Assert.True(m.ModSeq > seenModSeq, $"UID {m.Uid} has MODSEQ {m.ModSeq}, not above {seenModSeq}"));
+        Assert.Equal([1L, 2L, 3L], (await reopened.GetChangedSinceAsync(inboxId, seenModSeq)).Select(m => m.Uid));
+        Assert.True((await reopened.GetMailboxAsync("INBOX"))!.HighestModSeq > seenModSeq);
+        // The flag change itself survived (a process crash loses nothing that was committed).
+        Assert.Equal(MessageFlags.Flagged, messages.Single(m => m.Uid == 2).Flags & MessageFlags.Flagged);
+    }
+
+    [Fact]
+    public async Task A_clean_restart_keeps_flags_expunges_and_modseqs()
+    {
+        await using var temp = new TempStore();
+        long inboxId;
+        IReadOnlyList<MessageInfo> before;
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            inboxId = (await account.GetMailboxAsync("INBOX"))!.Id;
+            for (int i = 0; i < 3; i++)
+                await account.AppendAsync("INBOX", TempStore.Message($"m{i}"), new AppendOptions());
+            await account.StoreFlagsAsync(inboxId, UidSet.Of(1, 3), new FlagChange(FlagOperation.Add, MessageFlags.Deleted | MessageFlags.Seen, []));
+            await account.StoreFlagsAsync(inboxId, UidSet.Of(2), new FlagChange(FlagOperation.Add, MessageFlags.Answered, []));
+            Assert.Equal([1L], await account.ExpungeAsync(inboxId, UidSet.Of(1)));
+            before = await account.GetMessagesAsync(inboxId);
+        }
+        await temp.RestartAsync();
+
+        await using var reopened = await temp.Store.OpenAccountAsync(1);
+        var after = await reopened.GetMessagesAsync(inboxId);
+        Assert.Equal(before.Select(m => (m.Uid, m.Flags, m.ModSeq)), after.Select(m => (m.Uid, m.Flags, m.ModSeq)));
+        Assert.Equal([2L, 3L], after.Select(m => m.Uid));
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(temp.AccountDirectory(1), "messages"), "*.eml", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
+    public async Task Batch_structure_read_returns_each_message_and_leaves_out_expunged_ones()
+    {
+        await using var temp = new TempStore();
+        await using var account = await temp.Store.OpenAccountAsync(1);
+        var inboxId = (await account.GetMailboxAsync("INBOX"))!.Id;
+        for (int i = 1; i <= 4; i++)
+            await account.AppendAsync("INBOX", TempStore.Message($"subject {i}"), new AppendOptions());
+        await account.StoreFlagsAsync(inboxId, UidSet.Of(2), new FlagChange(FlagOperation.Add, MessageFlags.Deleted, []));
+        await account.ExpungeAsync(inboxId);
+
+        var structures = await account.GetStructuresAsync(inboxId, UidSet.Range(1, long.MaxValue));
+        Assert.Equal([1L, 3L, 4L], structures.Keys.Order());
+        Assert.Equal("subject 3", structures[3].Envelope.Subject);
+        Assert.Equal((await account.GetStructureAsync(inboxId, 4)).Body.BodyOffset, structures[4].Body.BodyOffset);
+    }
+
+    [Fact]
+    public async Task A_message_expunged_after_its_structure_was_read_cannot_be_opened()
+    {
+        await using var temp = new TempStore();
+        await using var account = await temp.Store.OpenAccountAsync(1);
+        var inboxId = (await account.GetMailboxAsync("INBOX"))!.Id;
+        await account.AppendAsync("INBOX", TempStore.Message("kept"), new AppendOptions());
+        await account.AppendAsync("INBOX", TempStore.Message("going"), new AppendOptions());
+        // The batch read remembers where both files are...
+        Assert.Equal(2, (await account.GetStructuresAsync(inboxId, UidSet.Range(1, 2))).Count);
+        await account.StoreFlagsAsync(inboxId, UidSet.Of(2), new FlagChange(FlagOperation.Add, MessageFlags.Deleted, []));
+        await account.ExpungeAsync(inboxId);
+
+        // ...but an expunged message is NotFound, as without the batch read, and the other one still opens.
+        var error = await Assert.ThrowsAsync<MailStoreException>(() => account.OpenMessageAsync(inboxId, 2));
+        Assert.Equal(MailStoreError.NotFound, error.Error);
+        Assert.Contains("kept", await TempStore.ReadAllAsync(account, inboxId, 1));
+    }
+}
