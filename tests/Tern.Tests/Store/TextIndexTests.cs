@@ -210,6 +210,31 @@ public sealed class TextIndexTests
     }
 
     [Fact]
+    public async Task A_copy_from_a_mailbox_not_yet_indexed_is_found_in_a_mailbox_that_was()
+    {
+        await using var temp = new TempStore();
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+            await account.AppendAsync("INBOX", TempStore.Message("old", "the pangolin"), new AppendOptions());
+        await temp.RestartAsync();
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(temp.AccountDirectory(1), "index.db")};Pooling=False"))
+        {
+            db.Open();
+            using var wipe = db.CreateCommand();
+            wipe.CommandText = "DELETE FROM message_text; DELETE FROM message_meta";
+            wipe.ExecuteNonQuery();
+        }
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            var inbox = (await account.GetMailboxAsync("INBOX"))!;
+            var archive = (await account.GetMailboxAsync("Archive"))!;
+            var query = new TextSearchQuery(TextSearchField.Body, "pangolin");
+            Assert.Empty(await account.SearchTextAsync(archive.Id, query)); // Archive is now known to be fully indexed
+            var copy = await account.CopyAsync(inbox.Id, UidSet.Of(1), "Archive");
+            Assert.Equal(copy.DestinationUids, (await account.SearchTextAsync(archive.Id, query)).Order());
+        }
+    }
+
+    [Fact]
     public async Task Text_past_the_index_cap_is_still_found()
     {
         await using var temp = new TempStore();

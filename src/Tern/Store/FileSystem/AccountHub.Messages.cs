@@ -320,6 +320,8 @@ internal sealed partial class AccountHub
                 VALUES ($m, $u, $f, $k, $s, $size, $d, $tz, $now, $id)
                 """, ("$m", destination.Id), ("$u", 0L), ("$f", 0), ("$k", null), ("$s", modSeq), ("$size", 0L), ("$d", 0L), ("$tz", 0), ("$now", now), ("$id", 0L));
             using var reference = tx.Command("UPDATE messages SET refcount = refcount + 1 WHERE id = $id", ("$id", 0L));
+            // The copies may come from a mailbox whose search text is not built yet (an upgraded index).
+            ForgetTextIndexed(destination.Id);
             var destinationUids = new List<long>(rows.Count);
             for (int i = 0; i < rows.Count; i++)
             {

@@ -12,6 +12,23 @@ internal sealed partial class AccountHub
 
     internal sealed record IndexedText(MessageText Text, MessageSortFields Sort);
 
+    /// <summary>Mailboxes (0: the whole account) known to have search text for every message.</summary>
+    readonly HashSet<long> textIndexed = [];
+
+    void ForgetTextIndexed(long? mailboxId = null)
+    {
+        lock (textIndexed)
+        {
+            if (mailboxId is { } id)
+            {
+                textIndexed.Remove(id);
+                textIndexed.Remove(0);
+            }
+            else
+                textIndexed.Clear();
+        }
+    }
+
     /// <summary>What a message that cannot be read or parsed is indexed as: no text, no sort fields (a scan of it matches
     /// nothing either).</summary>
     internal static readonly IndexedText Unreadable = new(
@@ -73,6 +90,13 @@ internal sealed partial class AccountHub
     /// before version 3, or rows lost to a rebuild. Files are read outside the write lock; rows go in in batches.</summary>
     internal async Task<int> EnsureTextIndexedAsync(long? mailboxId, CancellationToken cancellationToken)
     {
+        // Appends index their messages as they commit, so once a mailbox has been caught up it stays so; only reconcile
+        // (at open, or verify) adds messages without text, and it clears this.
+        lock (textIndexed)
+        {
+            if (textIndexed.Contains(mailboxId ?? 0))
+                return 0;
+        }
         List<(long Id, long Origin)> missing = [];
         using (var connection = OpenRead())
         {
@@ -109,6 +133,8 @@ internal sealed partial class AccountHub
         }
         if (indexed > 0)
             StoreLog.TextIndexed(logger, AccountId, indexed);
+        lock (textIndexed)
+            textIndexed.Add(mailboxId ?? 0);
         return indexed;
     }
 

@@ -137,6 +137,7 @@ public static class ThreadBuilder
                 subjects[subject] = top;
         }
         var topLevel = root.Children.ToList();
+        var created = new List<ThreadNode>();
         foreach (var current in topLevel)
         {
             if (current.Parent != root)
@@ -160,10 +161,10 @@ public static class ThreadBuilder
                 dummy.Adopt(entry);
                 dummy.Adopt(current);
                 subjects[subject] = dummy;
-                topLevel.Add(dummy);
+                created.Add(dummy);
             }
         }
-        root.Children = topLevel.Where(n => n.Parent == root).Distinct().ToList();
+        root.Children = topLevel.Concat(created).Where(n => n.Parent == root).ToList();
 
         // (6) Sort every set of siblings by sent date, deepest first (a dummy sorts by its first child).
         var order = new List<ThreadNode>();
