@@ -51,6 +51,8 @@ public static class Workloads
                 (t, ct) => BenchImapSortWorkload.RunAsync(t, "UID SEARCH BODY \"albatross\"", null, ct), imapBig, higherIsBetter: false),
             Workload.Network("IMAP: UID SEARCH SUBJECT, 1,000 msgs", "ms", BenchService.Imap,
                 (t, ct) => BenchImapSortWorkload.RunAsync(t, "UID SEARCH SUBJECT \"harbour\"", null, ct), imap1k, higherIsBetter: false),
+            Workload.Network($"IMAP: QRESYNC reselect after 1,000 flag changes, {imapBig.Messages:N0} msgs", "ms", BenchService.Imap,
+                BenchImapSyncWorkload.QresyncReselectAsync, imapBig, higherIsBetter: false),
             Workload.Network("Store: durable appends of 10 KB, one at a time, up to 10,000 (Tern's store / doveadm save)", "msgs/s",
                 BenchService.Imap, BenchStoreAppendWorkload.RunAsync, new MailboxSpec("store-save"), warmup: false) with { MaxRounds = 3 },
             Workload.InProcess("Store: parse at delivery (MessageAnalyzer), 10 KB-1 MB msgs, 1 thread", "MB/s",

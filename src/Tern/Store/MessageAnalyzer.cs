@@ -30,11 +30,38 @@ public static class MessageAnalyzer
         parser.MimeEntityEnd += (_, e) => entities[e.Entity] = new Span(entityBegins[e.Entity], e.HeadersEndOffset, e.EndOffset, e.Lines);
         parser.MimeMessageBegin += (_, e) => messageBegins[e.Message] = e.BeginOffset;
         parser.MimeMessageEnd += (_, e) => messages[e.Message] = new Span(messageBegins[e.Message], e.HeadersEndOffset, e.EndOffset, 0);
-        var message = parser.ParseMessage();
+        MimeMessage message;
+        try
+        {
+            message = parser.ParseMessage();
+        }
+        catch (FormatException)
+        {
+            // Content that does not start with a header field (a bare line of text): still mail that was accepted, so it
+            // is stored as a message with an empty header and all of it as a text/plain body, as Dovecot shows it.
+            return Headerless(seekableStream, origin);
+        }
 
         var context = new Context(entities, messages, origin);
         var top = context.MessagePart(message);
         return new MessageStructure(BuildEnvelope(message), top);
+    }
+
+    static MessageStructure Headerless(Stream stream, long origin)
+    {
+        stream.Position = origin;
+        long length = 0;
+        int lines = 0;
+        var buffer = new byte[16 * 1024];
+        int n;
+        while ((n = stream.Read(buffer)) > 0)
+        {
+            length += n;
+            lines += buffer.AsSpan(0, n).Count((byte)'\n');
+        }
+        var body = new BodyPart("text", "plain", [KeyValuePair.Create("charset", "us-ascii")], null, null, null, null, null, [], [], null,
+            HeaderOffset: 0, HeaderLength: 0, BodyOffset: 0, BodyLength: length, BodyLines: lines, Parts: [], Message: null, MessageEnvelope: null);
+        return new MessageStructure(new Envelope(null, null, [], [], [], [], [], [], null, null), body);
     }
 
     sealed class Context(Dictionary<MimeEntity, Span> entities, Dictionary<MimeMessage, Span> messages, long origin)

@@ -14,6 +14,28 @@ public sealed class MessageAnalyzerTests
 
     static string Slice(byte[] bytes, long offset, long length) => Encoding.UTF8.GetString(bytes, (int)offset, (int)length);
 
+    [Theory]
+    [InlineData("x\n")]
+    [InlineData("just a line of text, no header\nand another\n")]
+    public void Content_without_a_header_is_an_empty_header_and_a_text_body(string text)
+    {
+        var (s, bytes) = Analyze(text);
+        Assert.Equal(("text", "plain"), (s.Body.MediaType, s.Body.MediaSubtype));
+        Assert.Equal(0, s.Body.HeaderLength);
+        Assert.Equal(Encoding.UTF8.GetString(bytes), Slice(bytes, s.Body.BodyOffset, s.Body.BodyLength));
+        Assert.Equal(text.Count(c => c == '\n'), s.Body.BodyLines);
+        Assert.Null(s.Envelope.Subject);
+    }
+
+    [Fact]
+    public void A_line_without_a_colon_after_a_trace_header_is_kept_in_the_header()
+    {
+        // What SMTP stores when a client sends DATA with a bare line: our Received field, then that line.
+        var (s, bytes) = Analyze("Received: from client by tern; Fri, 27 Nov 2026 10:00:00 +0000\nx\n");
+        Assert.Equal(bytes.Length, s.Body.HeaderLength + s.Body.BodyLength);
+        Assert.Equal(("text", "plain"), (s.Body.MediaType, s.Body.MediaSubtype));
+    }
+
     [Fact]
     public void Message_without_content_type_is_text_plain_us_ascii()
     {

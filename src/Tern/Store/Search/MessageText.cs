@@ -33,6 +33,9 @@ public static class MessageTextExtractor
     /// <summary>Cap on the decoded body text indexed per message (about 2 MB in memory while indexing).</summary>
     public const int MaxBodyChars = 1 << 20;
 
+    /// <summary>References ids kept per message for THREAD.</summary>
+    public const int MaxReferences = 500;
+
     /// <summary>Cap on the header text indexed per message.</summary>
     public const int MaxHeaderChars = 1 << 16;
 
@@ -75,7 +78,9 @@ public static class MessageTextExtractor
         if (message.Headers[HeaderId.Date] is { } date && DateUtils.TryParse(date, out var parsed))
             sent = parsed;
         // RFC 5256 3 (REFERENCES 1): References if present, else the first message-id of In-Reply-To.
-        var references = message.References.Where(r => r.Length > 0).ToList();
+        // Bounded: the last MaxReferences ids (the nearest ancestors), so that a crafted header cannot make THREAD's
+        // loop checks quadratic.
+        var references = message.References.Where(r => r.Length > 0).TakeLast(MaxReferences).ToList();
         return new MessageSortFields(sent, message.Headers[HeaderId.Subject], First(message.From), First(message.To), First(message.Cc),
             NullIfEmpty(message.MessageId), NullIfEmpty(message.InReplyTo), references);
     }
