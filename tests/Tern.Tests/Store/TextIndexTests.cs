@@ -210,6 +210,30 @@ public sealed class TextIndexTests
     }
 
     [Fact]
+    public async Task A_file_recovered_by_reconcile_is_searchable_and_verify_stays_clean()
+    {
+        await using var temp = new TempStore();
+        long inboxId;
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            inboxId = (await account.GetMailboxAsync("INBOX"))!.Id;
+            await account.AppendAsync("INBOX", TempStore.Message("kept", "a narwhal here too"), new AppendOptions());
+            Assert.Single(await account.SearchTextAsync(inboxId, new TextSearchQuery(TextSearchField.Body, "narwhal")));
+        }
+        await temp.CrashAsync();
+        // A file renamed into place whose index commit never happened: reconcile adds it, without search text.
+        var existing = System.IO.Directory.GetFiles(Path.Combine(temp.AccountDirectory(1), "messages"), "*.eml", SearchOption.AllDirectories)[0];
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(existing)!, $"50-{inboxId}.eml"), "Subject: orphan\r\nFrom: x@example.org\r\n\r\nrecovered narwhal\r\n");
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            Assert.Equal(2, (await account.SearchTextAsync(inboxId, new TextSearchQuery(TextSearchField.Body, "narwhal"))).Count);
+            Assert.Single(await account.SearchTextAsync(inboxId, new TextSearchQuery(TextSearchField.Subject, "orphan")));
+        }
+        var verify = await temp.Store.VerifyAsync(1, fix: false);
+        Assert.True(verify.Clean, string.Join("; ", verify.Problems));
+    }
+
+    [Fact]
     public async Task A_copy_from_a_mailbox_not_yet_indexed_is_found_in_a_mailbox_that_was()
     {
         await using var temp = new TempStore();
