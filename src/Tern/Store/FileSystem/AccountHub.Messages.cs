@@ -300,7 +300,7 @@ internal sealed partial class AccountHub
     {
         var destinationName = Normalize(destinationMailbox);
         long limit = await QuotaLimitAsync(cancellationToken).ConfigureAwait(false);
-        return await WriteAsync((tx, context) =>
+        var copied = await WriteAsync((tx, context) =>
         {
             var connection = tx.Connection!;
             var source = RequireMailbox(connection, tx, sourceMailboxId);
@@ -359,6 +359,9 @@ internal sealed partial class AccountHub
                 context.Changes.Add(new MailboxChange(source.Id, source.Name, MailboxChangeKind.Expunged, sourceUids, modSeq));
             return new CopyResult(destination.Id, destination.UidValidity, sourceUids, destinationUids);
         }, cancellationToken).ConfigureAwait(false);
+        // Again after the commit: a catch-up that ran meanwhile may have marked the destination done without the copies.
+        ForgetTextIndexed(copied.DestinationMailboxId);
+        return copied;
     }
 
     /// <summary>Deletes placements and records them as expunged at <paramref name="modSeq"/> (RFC 7162 3.2.10, VANISHED).</summary>

@@ -14,11 +14,13 @@ internal sealed partial class AccountHub
 
     /// <summary>Mailboxes (0: the whole account) known to have search text for every message.</summary>
     readonly HashSet<long> textIndexed = [];
+    long textIndexGeneration;
 
     void ForgetTextIndexed(long? mailboxId = null)
     {
         lock (textIndexed)
         {
+            textIndexGeneration++;
             if (mailboxId is { } id)
             {
                 textIndexed.Remove(id);
@@ -92,10 +94,12 @@ internal sealed partial class AccountHub
     {
         // Appends index their messages as they commit, so once a mailbox has been caught up it stays so; only reconcile
         // (at open, or verify) adds messages without text, and it clears this.
+        long generation;
         lock (textIndexed)
         {
             if (textIndexed.Contains(mailboxId ?? 0))
                 return 0;
+            generation = textIndexGeneration;
         }
         List<(long Id, long Origin)> missing = [];
         using (var connection = OpenRead())
@@ -134,7 +138,11 @@ internal sealed partial class AccountHub
         if (indexed > 0)
             StoreLog.TextIndexed(logger, AccountId, indexed);
         lock (textIndexed)
-            textIndexed.Add(mailboxId ?? 0);
+        {
+            // A copy or reconcile while this ran may have brought in messages it did not see.
+            if (generation == textIndexGeneration)
+                textIndexed.Add(mailboxId ?? 0);
+        }
         return indexed;
     }
 
