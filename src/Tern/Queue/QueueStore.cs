@@ -192,6 +192,9 @@ public sealed class QueueStore
 
     /// <summary>Removes an entry whose recipients are all done. The .env goes first: a crash in between leaves an
     /// orphan .msg that recovery deletes, never an entry without content.</summary>
+    /// <remarks>The folder is not fsynced: a process crash cannot undo an unlink, and after an operating-system crash
+    /// the entry may come back and be delivered a second time, which RFC 5321 6.1 prefers to a loss (Postfix removes
+    /// its queue files the same way). Every delivery the entry records was itself durable before this.</remarks>
     public async Task CompleteAsync(string id, CancellationToken cancellationToken = default)
     {
         var gate = LockOf(CheckId(id));
@@ -200,7 +203,6 @@ public sealed class QueueStore
         {
             File.Delete(PathOf(id, EnvelopeExtension));
             File.Delete(PathOf(id, MessageExtension));
-            await queueSync.SyncAsync().ConfigureAwait(false);
             QueueLog.Completed(logger, id);
         }
         finally

@@ -133,6 +133,22 @@ public sealed class TestDnsServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>A TXT record (SPF, DKIM key, DMARC policy); strings longer than 255 octets are split as DNS requires.</summary>
+    public TestDnsServer AddTxt(string name, string text)
+    {
+        var strings = Enumerable.Range(0, (text.Length + 254) / 255).Select(i => text.Substring(i * 255, Math.Min(255, text.Length - (i * 255)))).ToList();
+        Add(name, RecordType.Txt, new TxtRecord(DomainName.Parse(Key(name)), 0, strings.Count == 0 ? [""] : strings));
+        return this;
+    }
+
+    /// <summary>A PTR record for <paramref name="address"/> (in-addr.arpa / ip6.arpa).</summary>
+    public TestDnsServer AddPtr(string address, string host)
+    {
+        var name = IPAddress.Parse(address).GetReverseLookupDomain();
+        Add(name.ToString(), RecordType.Ptr, new PtrRecord(name, 0, DomainName.Parse(Key(host))));
+        return this;
+    }
+
     /// <summary>Forgets every record of <paramref name="name"/> (then it is NXDOMAIN).</summary>
     public TestDnsServer Remove(string name)
     {
