@@ -12,6 +12,7 @@ root.Subcommands.Add(UserCommands.Create());
 root.Subcommands.Add(DomainCommands.Create());
 root.Subcommands.Add(AliasCommands.Create());
 root.Subcommands.Add(ConfigCommands.Create());
+root.Subcommands.Add(DkimCommands.Create());
 foreach (var command in StoreCommands.Create())
     root.Subcommands.Add(command);
 foreach (var command in QueueCommands.Create())

@@ -25,6 +25,7 @@ public sealed class TernOptions
     public RelayOptions Relay { get; set; } = new();
     public StoreOptions Store { get; set; } = new();
     public HttpOptions Http { get; set; } = new();
+    public Tern.MailAuth.MailAuthOptions MailAuth { get; set; } = new();
 
     public string ResolveDataPath(string path) =>
         Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(DataDirectory, path));

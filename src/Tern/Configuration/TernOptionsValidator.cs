@@ -97,6 +97,8 @@ public static class TernOptionsValidator
         Check(o.Store.DefaultQuotaBytes >= 0, "Store:DefaultQuotaBytes", "must not be negative (0 is unlimited)");
         Positive(o.Store.MaxMailboxNameLength, "Store:MaxMailboxNameLength");
         Positive(o.Store.MaxMailboxDepth, "Store:MaxMailboxDepth");
+        foreach (var (key, message) in Tern.MailAuth.MailAuthOptionsValidator.Validate(o.MailAuth))
+            problems.Add(new ConfigProblem(key, message));
         return problems;
     }
 

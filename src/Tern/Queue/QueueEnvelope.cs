@@ -27,6 +27,10 @@ public sealed class QueueEnvelope
 
     public QueueClient Client { get; set; } = new();
 
+    /// <summary>The mailbox local delivery files the message into instead of INBOX; null for INBOX. The inbound
+    /// checks set "Junk" for a DMARC quarantine (docs/MAILAUTH.md).</summary>
+    public string? Mailbox { get; set; }
+
     /// <summary>Octets of the .msg file (trace header included).</summary>
     public long Size { get; set; }
 

@@ -257,8 +257,20 @@ public sealed class LocalDeliveryAgent(
         var prefix = Encoding.UTF8.GetBytes($"Return-Path: <{envelope.Sender.Address}>\r\nDelivered-To: {user.Address}\r\n");
         await using var account = await store.OpenAccountAsync(user.Id, cancellationToken).ConfigureAwait(false);
         await using var content = new PrefixedStream(prefix, queue.OpenMessage(id));
-        var result = await account.AppendAsync("INBOX", content, new AppendOptions(InternalDate: envelope.Arrived), cancellationToken).ConfigureAwait(false);
+        var mailbox = await TargetMailboxAsync(account, envelope, cancellationToken).ConfigureAwait(false);
+        var result = await account.AppendAsync(mailbox, content, new AppendOptions(InternalDate: envelope.Arrived), cancellationToken).ConfigureAwait(false);
         return result.Uid;
+    }
+
+    /// <summary>INBOX, or the envelope's mailbox (Junk for a DMARC quarantine, docs/MAILAUTH.md), created with its
+    /// special use when the user deleted it.</summary>
+    static async Task<string> TargetMailboxAsync(IMailAccount account, QueueEnvelope envelope, CancellationToken cancellationToken)
+    {
+        if (envelope.Mailbox is not { Length: > 0 } name || name.Equals("INBOX", StringComparison.OrdinalIgnoreCase))
+            return "INBOX";
+        if (await account.GetMailboxAsync(name, cancellationToken).ConfigureAwait(false) is null)
+            await account.CreateMailboxAsync(name, name == "Junk" ? SpecialUse.Junk : SpecialUse.None, cancellationToken).ConfigureAwait(false);
+        return name;
     }
 
     async Task<QueueEnvelope?> DeferAsync(string id, int index, string reason, CancellationToken cancellationToken)

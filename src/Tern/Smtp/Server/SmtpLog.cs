@@ -35,4 +35,7 @@ static partial class SmtpLog
 
     [LoggerMessage(5009, LogLevel.Information, "{ConnectionId} {Remote} unknown recipient <{Recipient}> ({Count} in this session)")]
     public static partial void UnknownRecipient(ILogger logger, string connectionId, IPEndPoint? remote, string recipient, int count);
+
+    [LoggerMessage(5020, LogLevel.Warning, "{ConnectionId} {Remote} DKIM signing for {Domain} failed; the message goes out unsigned")]
+    public static partial void SigningFailed(ILogger logger, Exception exception, string connectionId, IPEndPoint? remote, string domain);
 }

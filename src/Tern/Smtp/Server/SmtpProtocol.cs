@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Tern.Accounts;
 using Tern.Configuration;
+using Tern.MailAuth;
 using Tern.Net;
 using Tern.Queue;
 
@@ -9,7 +10,8 @@ namespace Tern.Smtp.Server;
 /// <summary>The SMTP server (RFC 5321) on its three listeners: smtp-mx (25, inbound mail for local addresses),
 /// smtp-submission (587, RFC 6409, AUTH required) and smtp-submissions (465, RFC 8314 implicit TLS).</summary>
 public sealed class SmtpProtocol(
-    TernOptions options, QueueStore queue, IAccountStore accounts, IAuthenticator authenticator, ILoggerFactory loggerFactory) : IMailProtocol
+    TernOptions options, QueueStore queue, IAccountStore accounts, IAuthenticator authenticator, MailAuthService mailAuth,
+    ILoggerFactory loggerFactory) : IMailProtocol
 {
     public const string MxRole = "smtp-mx";
     public const string SubmissionRole = "smtp-submission";
@@ -37,7 +39,7 @@ public sealed class SmtpProtocol(
 
     public async Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken)
     {
-        var session = new SmtpSession(connection, options, queue, accounts, authenticator, logger);
+        var session = new SmtpSession(connection, options, queue, accounts, authenticator, mailAuth, logger);
         await session.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -44,7 +44,26 @@ sealed partial class SmtpSession
             return refusal;
         }
 
-        var trace = Trace(tx, intake.Writer.Id);
+        AuthenticatedMessage authenticated;
+        try
+        {
+            authenticated = await AuthenticateMessageAsync(tx, intake, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            // The queue file could not be read back or copied: nothing was acknowledged, so the client tries again.
+            SmtpLog.QueueFailed(logger, ex, connection.Id, connection.RemoteEndPoint);
+            return new SmtpReply(451, "4.3.0", "Local error in processing, try again later");
+        }
+        if (authenticated.Refusal is { } verdict)
+        {
+            SmtpLog.MessageRefused(logger, connection.Id, connection.RemoteEndPoint, verdict.ToString());
+            return verdict;
+        }
+        await using var replacement = authenticated.Replacement;
+        var writer = replacement ?? intake.Writer;
+
+        var trace = Trace(tx, writer.Id);
         var envelope = new QueueEnvelope
         {
             Arrived = DateTimeOffset.UtcNow,
@@ -59,10 +78,11 @@ sealed partial class SmtpSession
                 Listener = connection.Listener.Role,
                 Protocol = trace.Protocol,
             },
+            Mailbox = authenticated.Mailbox,
         };
         try
         {
-            var id = await intake.Writer.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
+            var id = await writer.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
             SmtpLog.Accepted(logger, connection.Id, connection.RemoteEndPoint, id, envelope.Sender.Address, envelope.Recipients.Count, envelope.Size);
             return new SmtpReply(250, "2.0.0", $"Ok: queued as {id}");
         }

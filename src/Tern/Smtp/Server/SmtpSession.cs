@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Tern.Accounts;
 using Tern.Configuration;
+using Tern.MailAuth;
 using Tern.Net;
 using Tern.Queue;
 using Tern.Smtp.Protocol;
@@ -13,7 +14,7 @@ namespace Tern.Smtp.Server;
 /// session state. Each command family lives in its own partial file (SmtpSession.Mail.cs, ...).</summary>
 sealed partial class SmtpSession(
     MailConnection connection, TernOptions options, QueueStore queue, IAccountStore accounts,
-    IAuthenticator authenticator, ILogger logger)
+    IAuthenticator authenticator, MailAuthService mailAuth, ILogger logger)
 {
     readonly SmtpOptions smtp = options.Smtp;
     SmtpState state = SmtpState.Connected;
