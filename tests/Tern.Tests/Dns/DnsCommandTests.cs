@@ -66,6 +66,20 @@ public sealed class DnsCommandTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Keys_made_by_tern_dkim_generate_are_printed_by_tern_dns()
+    {
+        using var sandbox = new CliSandbox();
+        var generate = await sandbox.RunAsync("dkim", "generate", "keys.test", "--selector", "sel1", "--algorithm", "ed25519");
+        Assert.True(generate.ExitCode == 0, generate.ToString());
+        var published = File.ReadAllText(Path.Combine(sandbox.DataDirectory, "dkim", "keys.test", "sel1.dns.txt")).Trim();
+
+        var run = await sandbox.RunAsync("dns", "keys.test", "--set", "HostName=mail.keys.test");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"sel1._domainkey.keys.test.\tIN\tTXT\t\"{published}\"", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dns_warns_when_the_host_name_is_not_fully_qualified()
     {
         using var sandbox = new CliSandbox();
