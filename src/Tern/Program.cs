@@ -17,6 +17,7 @@ foreach (var command in StoreCommands.Create())
     root.Subcommands.Add(command);
 foreach (var command in QueueCommands.Create())
     root.Subcommands.Add(command);
+root.Subcommands.Add(DnsCommands.Create());
 
 try
 {

@@ -192,7 +192,8 @@ public static class QueueCommands
 
     static string Params(QueueSender sender) =>
         (sender.Body is { } body ? " BODY=" + body : "") + (sender.SmtpUtf8 ? " SMTPUTF8" : "")
-        + (sender.Ret is { } ret ? " RET=" + ret : "") + (sender.EnvId is { } envid ? " ENVID=" + envid : "");
+        + (sender.Ret is { } ret ? " RET=" + ret : "") + (sender.EnvId is { } envid ? " ENVID=" + envid : "")
+        + (sender.RequireTls ? " REQUIRETLS" : "");
 
     /// <summary>Runs a queue command with the domain services; a refusal is one line "tern: message" and exit code 1.</summary>
     static void SetQueueAction(this Command command, Func<ParseResult, IServiceProvider, QueueStore, CancellationToken, Task<int>> action)

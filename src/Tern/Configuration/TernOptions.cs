@@ -239,6 +239,22 @@ public sealed class RelayOptions
 
     /// <summary>Send a "delayed" DSN (RFC 3464 Action: delayed) once a message has waited this long; 0 turns warnings off.</summary>
     public int DelayWarningSeconds { get; set; } = 4 * 3600;
+
+    /// <summary>RFC 8461 MTA-STS: look up the destination domain's policy (<c>_mta-sts</c> TXT, then the policy file over
+    /// HTTPS), cache it under data/mta-sts, and in <c>enforce</c> mode deliver only to matching MX hosts over verified TLS.</summary>
+    public bool MtaStsEnabled { get; set; } = true;
+
+    /// <summary>Seconds for fetching one MTA-STS policy over HTTPS (RFC 8461 3.3 suggests a minute at most).</summary>
+    public int MtaStsFetchTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>For tests only: the port the MTA-STS policy host is fetched from (always 443 in real use). The policy host's
+    /// address is looked up through <c>Dns:Servers</c>, so tests point it at a loopback HTTPS server with this port.</summary>
+    public int MtaStsHttpsPort { get; set; } = 443;
+
+    /// <summary>For tests only: a PEM file of CA certificates trusted in addition to the system store when the relay
+    /// verifies a certificate (MX hosts under a TLS policy, MTA-STS policy hosts); relative to the working directory, like
+    /// <c>Tls:CertificateFile</c>. Leave empty in production.</summary>
+    public string? TestingTrustedCaFile { get; set; }
 }
 
 public sealed class StoreOptions

@@ -89,6 +89,10 @@ public static class TernOptionsValidator
         Positive(o.Relay.CommandTimeoutSeconds, "Relay:CommandTimeoutSeconds");
         Positive(o.Relay.DataTimeoutSeconds, "Relay:DataTimeoutSeconds");
         Check(o.Relay.DelayWarningSeconds >= 0, "Relay:DelayWarningSeconds", "must not be negative (0 turns delay warnings off)");
+        Positive(o.Relay.MtaStsFetchTimeoutSeconds, "Relay:MtaStsFetchTimeoutSeconds");
+        Check(o.Relay.MtaStsHttpsPort is > 0 and <= 65535, "Relay:MtaStsHttpsPort", $"{o.Relay.MtaStsHttpsPort} is not a port");
+        if (!string.IsNullOrWhiteSpace(o.Relay.TestingTrustedCaFile))
+            Check(File.Exists(o.Relay.TestingTrustedCaFile), "Relay:TestingTrustedCaFile", $"file not found: {o.Relay.TestingTrustedCaFile}");
 
         Check(o.Store.DefaultQuotaBytes >= 0, "Store:DefaultQuotaBytes", "must not be negative (0 is unlimited)");
         Positive(o.Store.MaxMailboxNameLength, "Store:MaxMailboxNameLength");

@@ -60,6 +60,12 @@ public sealed class QueueSender
 
     /// <summary>RFC 3461 4.4 ENVID=, xtext-decoded; null when not given.</summary>
     public string? EnvId { get; set; }
+
+    /// <summary>RFC 8689 4.1: REQUIRETLS was given: every hop must use TLS with a verified certificate, or the message
+    /// is returned (5.7.30). Added to version 1 without a version change: absent (older files) means false, and it is
+    /// only written when true, so files without it stay byte-for-byte what older writers produced.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool RequireTls { get; set; }
 }
 
 public enum RecipientState
@@ -89,7 +95,9 @@ public sealed class QueueRecipient
     [JsonConverter(typeof(JsonStringEnumConverter<RecipientState>))]
     public RecipientState State { get; set; }
 
-    /// <summary>Last failure or deferral reason (an SMTP reply or a local error), for DSNs and the bad folder.</summary>
+    /// <summary>Last failure or deferral reason (an SMTP reply or a local error), for DSNs and the bad folder; a TLS
+    /// failure names its cause (handshake error, certificate name mismatch, untrusted certificate, STARTTLS missing
+    /// under a policy).</summary>
     public string? Reason { get; set; }
 
     public int Attempts { get; set; }

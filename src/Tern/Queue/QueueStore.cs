@@ -67,33 +67,42 @@ public sealed class QueueStore
         return await writer.CommitAsync(envelope, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Makes a received message a queue entry: the .env is written, then both files are fsynced at once (on
-    /// pool threads; a journalling file system commits them together, so the pair costs about one fsync), renamed
-    /// (.msg first) and the folder fsynced.</summary>
+    /// <summary>Makes a received message a queue entry. Both files are written, renamed into place (.msg first), and
+    /// then the .msg, the .env and the folder are fsynced at once; this returns (and SMTP sends its 250) only after all
+    /// three. Concurrent fsyncs let a journalling file system commit them together, one disk wait instead of three.</summary>
+    /// <remarks>Until the fsyncs return, a crash of the machine may leave an entry whose names survived but whose
+    /// octets did not (XFS and btrfs can leave such a file short or empty). Such an entry was never acknowledged:
+    /// <see cref="Recover"/> finds it by its size, which the envelope records, and moves it to the bad folder.</remarks>
     internal async Task CommitAsync(QueueMessageWriter writer, FileStream content, QueueEnvelope envelope, CancellationToken cancellationToken)
     {
         var envTemp = PathOf(writer.Id, EnvelopeExtension + TempExtension);
+        var messagePath = PathOf(writer.Id, MessageExtension);
+        var envelopePath = PathOf(writer.Id, EnvelopeExtension);
+        bool renamed = false;
         try
         {
-            await using (var envFile = new FileStream(envTemp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
-            {
-                await envFile.WriteAsync(Serialize(envelope), cancellationToken).ConfigureAwait(false);
-                await envFile.FlushAsync(cancellationToken).ConfigureAwait(false);
-                // fsync on pool threads: each blocks for milliseconds and the session's thread has better things to do.
-                await Task.WhenAll(
-                    Task.Run(() => content.Flush(flushToDisk: true), cancellationToken),
-                    Task.Run(() => envFile.Flush(flushToDisk: true), cancellationToken)).ConfigureAwait(false);
-            }
-            await content.DisposeAsync().ConfigureAwait(false);
-            File.Move(writer.TempPath, PathOf(writer.Id, MessageExtension));
+            await using var envFile = new FileStream(envTemp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
+            await envFile.WriteAsync(Serialize(envelope), cancellationToken).ConfigureAwait(false);
+            await envFile.FlushAsync(cancellationToken).ConfigureAwait(false);
+            File.Move(writer.TempPath, messagePath);
+            File.Move(envTemp, envelopePath);
+            renamed = true;
+            // fsync on pool threads: each blocks for milliseconds and the session's thread has better things to do.
+            // Not cancellable: the entry is in place and must become durable or be taken back.
+            await Task.WhenAll(
+                Task.Run(() => content.Flush(flushToDisk: true), CancellationToken.None),
+                Task.Run(() => envFile.Flush(flushToDisk: true), CancellationToken.None),
+                queueSync.SyncAsync()).ConfigureAwait(false);
         }
         catch
         {
-            Tern.IO.Durable.TryDelete(envTemp); // the writer deletes its .msg.tmp; nothing was acknowledged
+            // Nothing was acknowledged: take the entry back (.env first, so no runner sees an entry without content).
+            Tern.IO.Durable.TryDelete(renamed ? envelopePath : envTemp);
+            if (renamed)
+                Tern.IO.Durable.TryDelete(messagePath);
             throw;
         }
-        File.Move(envTemp, PathOf(writer.Id, EnvelopeExtension));
-        await queueSync.SyncAsync().ConfigureAwait(false);
+        await content.DisposeAsync().ConfigureAwait(false);
         QueueLog.Enqueued(logger, writer.Id, envelope.Size, envelope.Sender.Address, envelope.Recipients.Count);
         RaiseEnqueued(writer.Id);
     }
@@ -253,8 +262,11 @@ public sealed class QueueStore
         return true;
     }
 
-    /// <summary>Deletes what a killed process left: temp files, and .msg files without .env (never acknowledged).
-    /// Only files older than this process are touched, in case a CLI command runs beside a live server.</summary>
+    /// <summary>Deletes what a killed process left: temp files, and .msg files without .env (never acknowledged); moves
+    /// to the bad folder an entry whose .msg is not as long as its envelope says (a machine crash during the commit,
+    /// see <see cref="CommitAsync(QueueMessageWriter, FileStream, QueueEnvelope, CancellationToken)"/>: never
+    /// acknowledged, but kept for a person to look at rather than deleted). Only files older than this process are
+    /// touched, in case a CLI command runs beside a live server.</summary>
     public void Recover()
     {
         var startedAt = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
@@ -277,6 +289,25 @@ public sealed class QueueStore
         }
         if (removed)
             DirectorySync.Fsync(QueueDirectory);
+        foreach (var path in Directory.EnumerateFiles(QueueDirectory, "*" + EnvelopeExtension))
+        {
+            var id = Path.GetFileNameWithoutExtension(path);
+            if (!QueueId.IsValid(id) || File.GetLastWriteTimeUtc(path) > startedAt)
+                continue;
+            var message = new FileInfo(PathOf(id, MessageExtension));
+            long? expected;
+            try { expected = Deserialize(id, File.ReadAllBytes(path)).Size; }
+            catch (InvalidDataException) { continue; } // reported by Deserialize; runners leave it alone too
+            catch (IOException) { continue; }
+            if (message.Exists && message.Length == expected)
+                continue;
+            var reason = message.Exists
+                ? $"incomplete after a crash: the message file has {message.Length} octets, the envelope says {expected} (it was never acknowledged)"
+                : "incomplete after a crash: the message file is missing (it was never acknowledged)";
+            if (!message.Exists)
+                File.WriteAllBytes(message.FullName, []);
+            MoveToBadAsync(id, [reason]).GetAwaiter().GetResult();
+        }
     }
 
     string PathOf(string id, string extension) => Path.Combine(QueueDirectory, id + extension);

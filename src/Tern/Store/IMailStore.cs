@@ -86,6 +86,16 @@ public interface IMailAccount : IAsyncDisposable
     /// moves the mailbox's boundary to UIDNEXT, so no other session sees them as recent. Read-only sessions do not claim.</summary>
     Task<long> ClaimRecentAsync(long mailboxId, CancellationToken cancellationToken = default);
 
+    /// <summary>UIDs of the messages of a mailbox whose decoded, i;unicode-casemap folded text contains the query's string
+    /// (RFC 9051 6.4.4 substring semantics, RFC 5051 folding). Answered from the text index kept at delivery; messages
+    /// not yet indexed (an index from before the text index existed) are indexed first. The answer is exactly what
+    /// matching <see cref="Search.MessageTextExtractor"/>'s output with <see cref="Search.TextMatcher"/> gives.</summary>
+    Task<IReadOnlySet<long>> SearchTextAsync(long mailboxId, TextSearchQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>What SORT and THREAD need (RFC 5256) of every message of a mailbox, in ascending UID order, from the index
+    /// (never opening message files once they are indexed).</summary>
+    Task<IReadOnlyList<MessageSortData>> GetSortDataAsync(long mailboxId, CancellationToken cancellationToken = default);
+
     /// <summary>POP3's exclusive maildrop lock (RFC 1939 8). Null when another session holds it.
     /// Disposing releases it; a dropped connection must release it too.</summary>
     Task<IAsyncDisposable?> TryLockMaildropAsync(long mailboxId, CancellationToken cancellationToken = default);
@@ -127,6 +137,22 @@ public sealed record AppendResult(long MailboxId, uint UidValidity, long Uid, lo
 public sealed record MessageInfo(
     long Uid, MessageFlags Flags, IReadOnlyList<string> Keywords, long ModSeq, long Size,
     DateTimeOffset InternalDate, DateTimeOffset SaveDate, string EmailId);
+
+/// <summary>The text SEARCH keys (RFC 9051 6.4.4).</summary>
+public enum TextSearchField { Subject, From, To, Cc, Bcc, Header, Body, Text }
+
+/// <param name="Value">The string to look for, not yet folded.</param>
+/// <param name="HeaderName">The field name for <see cref="TextSearchField.Header"/>.</param>
+public sealed record TextSearchQuery(TextSearchField Field, string Value, string? HeaderName = null);
+
+/// <summary>One message's SORT and THREAD data (RFC 5256), decoded (RFC 2047) but not folded.</summary>
+/// <param name="SentDate">The Date header, or null when absent or unparsable.</param>
+/// <param name="From">The first mailbox of From (name decoded); likewise <paramref name="To"/> and <paramref name="Cc"/>.</param>
+/// <param name="MessageId">Message-ID without angle brackets; likewise the In-Reply-To and References ids.</param>
+public sealed record MessageSortData(
+    long Uid, long Size, DateTimeOffset InternalDate, DateTimeOffset? SentDate, string? Subject,
+    EnvelopeAddress? From, EnvelopeAddress? To, EnvelopeAddress? Cc,
+    string? MessageId, string? InReplyTo, IReadOnlyList<string> References);
 
 public enum FlagOperation { Add, Remove, Replace }
 

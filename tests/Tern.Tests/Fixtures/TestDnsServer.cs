@@ -165,6 +165,20 @@ public sealed class TestDnsServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>An SRV record (RFC 2782), for the RFC 6186 service records.</summary>
+    public TestDnsServer AddSrv(string name, int priority, int weight, int port, string target)
+    {
+        Add(name, RecordType.Srv, new SrvRecord(DomainName.Parse(Key(name)), 0, (ushort)priority, (ushort)weight, (ushort)port, DomainName.Parse(Key(target))));
+        return this;
+    }
+
+    /// <summary>Forgets the TXT records of <paramref name="name"/> (the name still exists).</summary>
+    public TestDnsServer RemoveTxt(string name)
+    {
+        records.TryRemove((Key(name), RecordType.Txt), out _);
+        return this;
+    }
+
     async Task OnQueryAsync(object sender, QueryReceivedEventArgs e)
     {
         if (e.Query is not DnsMessage query || query.Questions.Count != 1)

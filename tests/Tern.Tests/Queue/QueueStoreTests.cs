@@ -133,4 +133,28 @@ public sealed class QueueStoreTests : IDisposable
         Assert.False(File.Exists(temp));
         Assert.Equal([id], await queue.ListAsync());
     }
+
+    [Fact]
+    public async Task Recovery_moves_an_entry_whose_message_is_shorter_than_its_envelope_says_to_bad()
+    {
+        // What a machine crash during the commit may leave on XFS or btrfs: the names, not all the octets.
+        var intact = await queue.EnqueueAsync(new MemoryStream("Subject: kept\r\n\r\nkept\r\n"u8.ToArray()), Envelope("a@x.test"));
+        var cut = await queue.EnqueueAsync(new MemoryStream("Subject: cut\r\n\r\nthis part was lost\r\n"u8.ToArray()), Envelope("b@x.test"));
+        var emptied = await queue.EnqueueAsync(new MemoryStream("Subject: gone\r\n\r\nall lost\r\n"u8.ToArray()), Envelope("c@x.test"));
+        await File.WriteAllTextAsync(Path.Combine(queue.QueueDirectory, cut + ".msg"), "Subject: cut\r\n");
+        await File.WriteAllBytesAsync(Path.Combine(queue.QueueDirectory, emptied + ".msg"), []);
+        var old = DateTime.UtcNow.AddDays(-1);
+        foreach (var file in Directory.GetFiles(queue.QueueDirectory))
+            File.SetLastWriteTimeUtc(file, old);
+
+        queue.Recover();
+
+        Assert.Equal([intact], await queue.ListAsync());
+        foreach (var id in new[] { cut, emptied })
+        {
+            Assert.True(File.Exists(Path.Combine(queue.BadDirectory, id + ".msg")));
+            Assert.True(File.Exists(Path.Combine(queue.BadDirectory, id + ".env")));
+            Assert.Contains("incomplete after a crash", await File.ReadAllTextAsync(Path.Combine(queue.BadDirectory, id + ".reason")));
+        }
+    }
 }

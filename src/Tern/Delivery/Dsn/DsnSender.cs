@@ -67,7 +67,9 @@ public sealed class DsnSender(TernOptions options, QueueStore queue, IServicePro
 
         var request = new DsnRequest(
             options.HostName, to, envelope.Sender.EnvId, envelope.Arrived, envelope.Id, wanted,
-            ReturnFullMessage: string.Equals(envelope.Sender.Ret, "FULL", StringComparison.OrdinalIgnoreCase),
+            // RFC 8689 4.3 (non-delivery of a REQUIRETLS message): the report travels under REQUIRETLS too, and carries
+            // only the returned header, so the content never leaves by a path weaker than its sender asked for.
+            ReturnFullMessage: !envelope.Sender.RequireTls && string.Equals(envelope.Sender.Ret, "FULL", StringComparison.OrdinalIgnoreCase),
             ToPostmaster: toPostmaster);
 
         await using var original = queue.OpenMessage(envelope.Id);
@@ -85,6 +87,7 @@ public sealed class DsnSender(TernOptions options, QueueStore queue, IServicePro
                 // The returned message may carry 8-bit text or UTF-8 headers; say so as its sender did.
                 Body = request.ReturnFullMessage ? envelope.Sender.Body : null,
                 SmtpUtf8 = envelope.Sender.SmtpUtf8,
+                RequireTls = envelope.Sender.RequireTls,
             },
             Recipients = [new QueueRecipient { Address = to, State = RecipientState.Pending }],
             Client = new QueueClient { Address = "", Helo = options.HostName, Listener = "local", Protocol = "local" },

@@ -5,8 +5,10 @@ namespace Tern.Delivery.Remote;
 /// <param name="Ret">RFC 3461 RET: "FULL", "HDRS" or null.</param>
 /// <param name="EnvelopeId">RFC 3461 ENVID, decoded; null when not given.</param>
 /// <param name="SmtpUtf8">RFC 6531: the message needs SMTPUTF8 (the client gave it when submitting).</param>
+/// <param name="RequireTls">RFC 8689: the message was submitted with REQUIRETLS; it is passed on to the next hop.</param>
 public sealed record OutboundMessage(
-    string QueueId, string Sender, string? Ret, string? EnvelopeId, bool SmtpUtf8, IReadOnlyList<OutboundRecipient> Recipients);
+    string QueueId, string Sender, string? Ret, string? EnvelopeId, bool SmtpUtf8, IReadOnlyList<OutboundRecipient> Recipients,
+    bool RequireTls = false);
 
 /// <param name="Notify">RFC 3461 NOTIFY values ("NEVER" or some of "SUCCESS", "FAILURE", "DELAY"); empty when not given.</param>
 /// <param name="OriginalRecipient">RFC 3461 ORCPT as "addr-type;address", decoded; null when not given.</param>

@@ -32,6 +32,18 @@ internal sealed class RemoteConnection : IAsyncDisposable
 
     bool SupportsDsn => (client.Capabilities & SmtpCapabilities.Dsn) != 0;
 
+    /// <summary>TLS is on and the certificate was verified for <see cref="Host"/> (PKIX).</summary>
+    public bool Verified { get; init; }
+
+    /// <summary>The server offers REQUIRETLS (RFC 8689).</summary>
+    public bool SupportsRequireTls => (client.Capabilities & SmtpCapabilities.RequireTLS) != 0;
+
+    /// <summary>Whether this session, opened for an earlier message, may carry a message under <paramref name="requirement"/>.</summary>
+    public bool Satisfies(TlsRequirement requirement) =>
+        (!requirement.VerifiedTls || Verified)
+        && (!requirement.EnforcesPolicy || requirement.Policy!.Matches(Host))
+        && (!requirement.RequireTlsExtension || SupportsRequireTls);
+
     /// <summary>Sends one message and returns each recipient's result. Never throws for what the peer or the network
     /// does; only <paramref name="cancellationToken"/> (shutdown) ends it with an exception.</summary>
     /// <remarks>RFC 5321 3.3: in SMTP (unlike LMTP) the one reply to the final dot covers every accepted recipient.</remarks>
@@ -56,6 +68,9 @@ internal sealed class RemoteConnection : IAsyncDisposable
         }
 
         client.Begin(message, mailboxes);
+        // RFC 8689 4.2.1: REQUIRETLS is passed on in MAIL FROM (MailKit adds it when the server offers it, which the
+        // connector checked for such messages).
+        client.RequireTLS = message.RequireTls;
         // RFC 5321 4.5.3.2.5/4.5.3.2.6: 3 minutes per data block, 10 minutes for the reply to the final dot. MailKit
         // has one per-read/per-write timeout, so the larger value covers the whole transaction.
         client.Timeout = checked(options.DataTimeoutSeconds * 1000);

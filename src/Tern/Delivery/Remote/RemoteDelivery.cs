@@ -16,7 +16,7 @@ namespace Tern.Delivery.Remote;
 /// the attempt and the DSN instead of losing it.</para>
 /// </remarks>
 internal sealed class RemoteDelivery(
-    TernOptions options, QueueStore queue, SmtpConnector connector, DsnSender dsn, ILogger<RemoteDelivery> logger)
+    TernOptions options, QueueStore queue, SmtpConnector connector, MtaStsResolver mtaSts, DsnSender dsn, ILogger<RemoteDelivery> logger)
 {
     readonly RetrySchedule schedule = new(options.Relay);
 
@@ -26,6 +26,11 @@ internal sealed class RemoteDelivery(
         public MxRoute? Route;
         public RemoteConnection? Connection;
         public RouteFailure? ConnectFailure;
+        /// <summary>The requirement <see cref="ConnectFailure"/> was found under; another one tries again.</summary>
+        public TlsRequirement? ConnectFailureFor;
+        /// <summary>The domain's MTA-STS policy, looked up once per worker (RFC 8461 5.1: per delivery attempt).</summary>
+        public MtaStsPolicy? Policy;
+        public bool PolicyLoaded;
 
         public async ValueTask DisposeAsync()
         {
@@ -67,21 +72,13 @@ internal sealed class RemoteDelivery(
         if (state.Route.Failure is { } routeFailure)
             return FailAll(due, routeFailure);
 
-        if (state.Connection is { IsUsable: false })
-            await state.DisposeAsync().ConfigureAwait(false);
-        if (state.Connection is null && state.ConnectFailure is null)
+        if (!state.PolicyLoaded)
         {
-            var connected = await connector.ConnectAsync(domain, state.Route, cancellationToken).ConfigureAwait(false);
-            state.Connection = connected.Connection;
-            // Remembered for this worker's other messages: one unreachable domain costs one round of connects.
-            state.ConnectFailure = connected.Failure;
+            // RFC 8461 applies to MX delivery; a smarthost is this server's own choice of next hop.
+            state.Policy = connector.UsesSmarthost ? null : await mtaSts.GetPolicyAsync(domain, cancellationToken).ConfigureAwait(false);
+            state.PolicyLoaded = true;
         }
-        if (state.Connection is null)
-            return FailAll(due, state.ConnectFailure ?? new RouteFailure(false, "4.4.1", "no connection"));
 
-        var outbound = new OutboundMessage(
-            envelope.Id, envelope.Sender.Address, envelope.Sender.Ret, envelope.Sender.EnvId, envelope.Sender.SmtpUtf8,
-            due.Select(r => new OutboundRecipient(r.Address, r.Notify, r.OriginalRecipient)).ToList());
         Stream content;
         try { content = queue.OpenMessage(envelope.Id); }
         catch (FileNotFoundException) { return []; } // deleted meanwhile (tern queue delete)
@@ -98,9 +95,32 @@ internal sealed class RemoteDelivery(
                 RelayLog.UnreadableMessage(logger, envelope.Id, ex.Message);
                 return FailAll(due, new RouteFailure(true, "5.6.0", "the queued message cannot be parsed: " + ex.Message));
             }
+
+            var requirement = connector.RequirementFor(domain, state.Policy, envelope.Sender.RequireTls, HasTlsRequiredNo(mime));
+            if (state.Connection is { IsUsable: false } || (state.Connection is not null && !state.Connection.Satisfies(requirement)))
+                await state.DisposeAsync().ConfigureAwait(false);
+            if (state.Connection is null && (state.ConnectFailure is null || state.ConnectFailureFor != requirement))
+            {
+                var connected = await connector.ConnectAsync(domain, state.Route, requirement, cancellationToken).ConfigureAwait(false);
+                state.Connection = connected.Connection;
+                // Remembered for this worker's other messages under the same requirement: one unreachable domain costs
+                // one round of connects.
+                state.ConnectFailure = connected.Failure;
+                state.ConnectFailureFor = requirement;
+            }
+            if (state.Connection is null)
+                return FailAll(due, state.ConnectFailure ?? new RouteFailure(false, "4.4.1", "no connection"));
+
+            var outbound = new OutboundMessage(
+                envelope.Id, envelope.Sender.Address, envelope.Sender.Ret, envelope.Sender.EnvId, envelope.Sender.SmtpUtf8,
+                due.Select(r => new OutboundRecipient(r.Address, r.Notify, r.OriginalRecipient)).ToList(), envelope.Sender.RequireTls);
             return await state.Connection.SendAsync(outbound, mime, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>RFC 8689 5: "TLS-Required: No" asks that recipient-side TLS policies be ignored for this message.</summary>
+    static bool HasTlsRequiredNo(MimeMessage mime) =>
+        mime.Headers["TLS-Required"] is { } value && string.Equals(value.Trim(), "No", StringComparison.OrdinalIgnoreCase);
 
     static List<RecipientResult> FailAll(IEnumerable<QueueRecipient> recipients, RouteFailure failure) =>
         recipients.Select(r => new RecipientResult(

@@ -12,6 +12,10 @@ public static class RemoteDeliveryServiceCollectionExtensions
     public static IServiceCollection AddTernRelay(this IServiceCollection services, TernOptions options)
     {
         services.AddSingleton<MxResolver>();
+        services.AddSingleton<Tern.Dns.DnsLookup>();
+        services.AddSingleton<TlsTrust>();
+        services.AddSingleton<MtaStsFetcher>();
+        services.AddSingleton<MtaStsResolver>();
         services.AddSingleton<SmtpConnector>();
         services.AddSingleton<DsnSender>();
         services.AddSingleton<RemoteDelivery>();

@@ -37,7 +37,26 @@ public sealed record SearchKey(
 
 /// <summary>ESEARCH return options (RFC 4731, RFC 5182 SAVE).</summary>
 [Flags]
-public enum SearchReturn { None = 0, Min = 1, Max = 2, All = 4, Count = 8, Save = 16 }
+public enum SearchReturn { None = 0, Min = 1, Max = 2, All = 4, Count = 8, Save = 16, Partial = 32 }
+
+/// <summary>RFC 9394 PARTIAL window: 1-based positions in the result, counted from the end when negative
+/// (-1 is the last). <see cref="First"/> and <see cref="Last"/> are as the client sent them.</summary>
+public sealed record PartialRange(long First, long Last)
+{
+    public override string ToString() => $"{First}:{Last}";
+
+    /// <summary>The window as a zero-based start and count within a result of <paramref name="total"/> items.</summary>
+    public (int Start, int Count) Window(int total)
+    {
+        long lo = Math.Min(Math.Abs(First), Math.Abs(Last)), hi = Math.Max(Math.Abs(First), Math.Abs(Last));
+        long start = First > 0 ? lo - 1 : total - hi;
+        long end = First > 0 ? hi - 1 : total - lo; // inclusive
+        start = Math.Max(start, 0);
+        end = Math.Min(end, total - 1);
+        return end < start ? (0, 0) : ((int)start, (int)(end - start + 1));
+    }
+}
 
 /// <param name="Return">Null for a plain SEARCH without RETURN.</param>
-public sealed record SearchCommand(string? Charset, SearchKey Key, SearchReturn? Return);
+/// <param name="Partial">The RFC 9394 window when <see cref="SearchReturn.Partial"/> is asked for.</param>
+public sealed record SearchCommand(string? Charset, SearchKey Key, SearchReturn? Return, PartialRange? Partial = null);

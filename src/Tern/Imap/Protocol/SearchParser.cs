@@ -13,11 +13,12 @@ public static class SearchParser
     public static SearchCommand Parse(ImapArgumentReader r)
     {
         SearchReturn? ret = null;
+        PartialRange? partial = null;
         string? charset = null;
         if (r.TryKeyword("RETURN"))
         {
             r.Space();
-            ret = ParseReturn(r);
+            (ret, partial) = ParseReturn(r);
             r.Space();
         }
         if (r.TryKeyword("CHARSET"))
@@ -26,6 +27,12 @@ public static class SearchParser
             charset = r.AString();
             r.Space();
         }
+        return new SearchCommand(charset, ParseProgram(r), ret, partial);
+    }
+
+    /// <summary>The search keys up to the end of the command (also the search criteria of SORT and THREAD, RFC 5256).</summary>
+    public static SearchKey ParseProgram(ImapArgumentReader r)
+    {
         int count = 0;
         var keys = new List<SearchKey>();
         while (true)
@@ -35,21 +42,32 @@ public static class SearchParser
                 break;
             r.Space();
         }
-        var key = keys.Count == 1 ? keys[0] : new SearchKey(SearchKeyKind.And, keys);
-        return new SearchCommand(charset, key, ret);
+        return keys.Count == 1 ? keys[0] : new SearchKey(SearchKeyKind.And, keys);
     }
 
-    static SearchReturn ParseReturn(ImapArgumentReader r)
+    /// <summary>RFC 4731 search-return-opts, also ESORT's (RFC 5267), with RFC 9394 PARTIAL.</summary>
+    /// <remarks><code>
+    /// partial-range-first = nz-number ":" nz-number
+    /// partial-range-last  = MINUS nz-number ":" MINUS nz-number
+    /// </code></remarks>
+    public static (SearchReturn Return, PartialRange? Partial) ParseReturn(ImapArgumentReader r)
     {
         r.OpenList();
         var ret = SearchReturn.None;
+        PartialRange? partial = null;
         if (r.TryCloseList())
-            return SearchReturn.All; // RFC 4731 3.1: "RETURN ()" means ALL
+            return (SearchReturn.All, null); // RFC 4731 3.1: "RETURN ()" means ALL
         while (true)
         {
             var option = r.Atom().ToUpperInvariant();
+            if (option == "PARTIAL")
+            {
+                r.Space();
+                partial = ParsePartial(r);
+            }
             ret |= option switch
             {
+                "PARTIAL" => SearchReturn.Partial,
                 "MIN" => SearchReturn.Min,
                 "MAX" => SearchReturn.Max,
                 "ALL" => SearchReturn.All,
@@ -61,7 +79,22 @@ public static class SearchParser
                 break;
             r.Space();
         }
-        return ret;
+        // RFC 9394 3.1: PARTIAL and ALL are mutually exclusive.
+        if (ret.HasFlag(SearchReturn.Partial) && ret.HasFlag(SearchReturn.All))
+            throw new ImapParseException("PARTIAL and ALL cannot be combined");
+        return (ret, partial);
+    }
+
+    static PartialRange ParsePartial(ImapArgumentReader r)
+    {
+        var text = r.AtomWhile(b => b is (byte)'-' or (byte)':' || b is >= (byte)'0' and <= (byte)'9');
+        var parts = text.Split(':');
+        if (parts.Length != 2 || !long.TryParse(parts[0], out long first) || !long.TryParse(parts[1], out long last)
+            || first == 0 || last == 0 || (first < 0) != (last < 0) || Math.Abs(first) > uint.MaxValue || Math.Abs(last) > uint.MaxValue
+            || parts[0].StartsWith("-0", StringComparison.Ordinal) || parts[0].StartsWith('0')
+            || parts[1].StartsWith("-0", StringComparison.Ordinal) || parts[1].StartsWith('0'))
+            throw new ImapParseException($"Bad partial range {text}");
+        return new PartialRange(first, last);
     }
 
     static SearchKey ParseKey(ImapArgumentReader r, ref int count)

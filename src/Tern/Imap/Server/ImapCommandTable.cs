@@ -75,6 +75,8 @@ public static class ImapCommandTable
         new("UNSELECT", ImapState.Selected, CloseCommand.UnselectAsync),                      // RFC 3691
         new("EXPUNGE", ImapState.Selected, ExpungeCommand.ExecuteAsync, UidVariant: true),    // RFC 4315 UID EXPUNGE
         new("SEARCH", ImapState.Selected, SearchCommandHandler.ExecuteAsync, UidVariant: true, SequenceBound: true),
+        new("SORT", ImapState.Selected, SortCommandHandler.ExecuteAsync, UidVariant: true, SequenceBound: true),     // RFC 5256, RFC 5267
+        new("THREAD", ImapState.Selected, ThreadCommandHandler.ExecuteAsync, UidVariant: true, SequenceBound: true), // RFC 5256
         new("FETCH", ImapState.Selected, FetchCommand.ExecuteAsync, UidVariant: true, SequenceBound: true),
         new("STORE", ImapState.Selected, StoreCommand.ExecuteAsync, UidVariant: true, SequenceBound: true),
         new("COPY", ImapState.Selected, CopyCommand.CopyAsync, UidVariant: true),

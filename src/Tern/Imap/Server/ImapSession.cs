@@ -260,6 +260,8 @@ public sealed partial class ImapSession : IAsyncDisposable
         caps.AddRange(["IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS",
             "SPECIAL-USE", "ESEARCH", "SEARCHRES", "STATUS=SIZE", $"APPENDLIMIT={Options.Imap.MaxLiteralSize}",
             "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "BINARY", "UTF8=ACCEPT", "NOTIFY"]);
+        // RFC 5256, RFC 5957, RFC 5267, RFC 9394
+        caps.AddRange(["SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "ESORT", "PARTIAL"]);
         caps.AddRange(SyncCapabilities);
         return string.Join(' ', caps);
     }

@@ -6,8 +6,8 @@ using Tern.Store;
 namespace Tern.Imap.Server;
 
 /// <summary>Evaluates SEARCH keys (RFC 9051 6.4.4). Flags, sizes, dates and numbers come from the index; header and
-/// text keys parse the message with MimeKit, only for messages the cheaper keys have not already ruled out.
-/// Matching is case-insensitive substring matching on decoded text (RFC 9051 6.4.4 "i;unicode-casemap"-like).</summary>
+/// text keys are answered by the store's text index (<see cref="IMailAccount.SearchTextAsync"/>): substring matching
+/// of decoded text under i;unicode-casemap (RFC 5051), without reading message files.</summary>
 public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selected)
 {
     sealed class Candidate(int seq, MessageInfo info)
@@ -20,6 +20,7 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
     }
 
     HashSet<long>? uidSetCache;
+    readonly Dictionary<SearchKey, IReadOnlySet<long>> textResults = new(ReferenceEqualityComparer.Instance);
     readonly DateTimeOffset now = DateTimeOffset.UtcNow;
 
     /// <summary>The MODSEQ of each match by UID, for the "(MODSEQ n)" of RFC 7162 3.1.5.</summary>
@@ -124,20 +125,9 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
                     _ => d >= key.Date,
                 };
             }
-            case SearchKeyKind.From or SearchKeyKind.To or SearchKeyKind.Cc or SearchKeyKind.Bcc or SearchKeyKind.Subject:
-                return HeaderContains(await LoadAsync(c, ct).ConfigureAwait(false), key.Kind.ToString(), key.Value!);
-            case SearchKeyKind.Header:
-            {
-                var message = await LoadAsync(c, ct).ConfigureAwait(false);
-                return HeaderContains(message, key.Field!, key.Value!);
-            }
-            case SearchKeyKind.Body:
-                return BodyContains(await LoadAsync(c, ct).ConfigureAwait(false), key.Value!);
-            case SearchKeyKind.Text:
-            {
-                var message = await LoadAsync(c, ct).ConfigureAwait(false);
-                return message.Headers.Any(h => Contains(h.Value, key.Value!)) || BodyContains(message, key.Value!);
-            }
+            case SearchKeyKind.From or SearchKeyKind.To or SearchKeyKind.Cc or SearchKeyKind.Bcc or SearchKeyKind.Subject
+                or SearchKeyKind.Header or SearchKeyKind.Body or SearchKeyKind.Text:
+                return (await TextMatchesAsync(key, ct).ConfigureAwait(false)).Contains(info.Uid);
             default:
                 return false;
         }
@@ -146,34 +136,35 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
     static IEnumerable<SearchKey> OrderCheapFirst(IReadOnlyList<SearchKey> keys) =>
         keys.OrderBy(k => k.NeedsContent ? 2 : k.NeedsSentDate ? 1 : 0);
 
-    static bool HeaderContains(MimeMessage message, string field, string value)
+    /// <summary>The UIDs a text key matches, asked of the store's text index once per key and search.</summary>
+    async ValueTask<IReadOnlySet<long>> TextMatchesAsync(SearchKey key, CancellationToken ct)
     {
-        bool any = false;
-        foreach (var header in message.Headers)
+        if (textResults.TryGetValue(key, out var cached))
+            return cached;
+        var query = key.Kind switch
         {
-            if (!header.Field.Equals(field, StringComparison.OrdinalIgnoreCase))
-                continue;
-            any = true;
-            // RFC 9051 6.4.4 HEADER: an empty string matches every message that has the field.
-            if (value.Length == 0 || Contains(header.Value, value))
-                return true;
-        }
-        return any && value.Length == 0;
+            SearchKeyKind.From => new TextSearchQuery(TextSearchField.From, key.Value!),
+            SearchKeyKind.To => new TextSearchQuery(TextSearchField.To, key.Value!),
+            SearchKeyKind.Cc => new TextSearchQuery(TextSearchField.Cc, key.Value!),
+            SearchKeyKind.Bcc => new TextSearchQuery(TextSearchField.Bcc, key.Value!),
+            SearchKeyKind.Subject => new TextSearchQuery(TextSearchField.Subject, key.Value!),
+            SearchKeyKind.Header => new TextSearchQuery(TextSearchField.Header, key.Value!, key.Field),
+            SearchKeyKind.Body => new TextSearchQuery(TextSearchField.Body, key.Value!),
+            _ => new TextSearchQuery(TextSearchField.Text, key.Value!),
+        };
+        var uids = await session.Account!.SearchTextAsync(selected.Id, query, ct).ConfigureAwait(false);
+        textResults[key] = uids;
+        return uids;
     }
 
-    static bool BodyContains(MimeMessage message, string value)
+    async ValueTask<string?> ThreadIdAsync(Candidate c, CancellationToken ct)
     {
-        foreach (var part in message.BodyParts)
-        {
-            if (part is TextPart text && Contains(text.Text, value))
-                return true;
-        }
-        return false;
+        // The headers as MimeKit parsed them for the text keys; THREADID comes from References/In-Reply-To/Message-ID.
+        var message = await LoadAsync(c, ct).ConfigureAwait(false);
+        return message.Headers.Count == 0 ? null : ObjectIds.ThreadId(message.Headers, c.Info.EmailId);
     }
 
-    static bool Contains(string? haystack, string needle) =>
-        haystack is not null && haystack.Contains(needle, StringComparison.OrdinalIgnoreCase);
-
+    /// <summary>The parsed message, for THREADID only (text keys use the store's index).</summary>
     async ValueTask<MimeMessage> LoadAsync(Candidate c, CancellationToken ct)
     {
         if (c.Message is not null)
@@ -185,19 +176,12 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
         }
         catch (MailStoreException ex) when (ex.Error == MailStoreError.NotFound)
         {
-            // Expunged by another session during the search: an empty message matches no text key.
+            // Expunged by another session during the search: an empty message matches nothing.
             return c.Message = new MimeMessage();
         }
         await using (stream.ConfigureAwait(false))
             c.Message = await MimeMessage.LoadAsync(stream, ct).ConfigureAwait(false);
         return c.Message;
-    }
-
-    async ValueTask<string?> ThreadIdAsync(Candidate c, CancellationToken ct)
-    {
-        // The headers as MimeKit parsed them for the text keys; THREADID comes from References/In-Reply-To/Message-ID.
-        var message = await LoadAsync(c, ct).ConfigureAwait(false);
-        return message.Headers.Count == 0 ? null : ObjectIds.ThreadId(message.Headers, c.Info.EmailId);
     }
 
     async ValueTask<DateTimeOffset?> SentDateAsync(Candidate c, CancellationToken ct)

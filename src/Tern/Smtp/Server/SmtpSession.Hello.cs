@@ -43,6 +43,9 @@ sealed partial class SmtpSession
         };
         if (StartTlsAvailable)
             lines.Add("STARTTLS");                                                         // RFC 3207
+        // RFC 8689 4.1: REQUIRETLS is offered only on a TLS-protected session, where a client may then use it.
+        if (connection.IsSecure)
+            lines.Add("REQUIRETLS");                                                       // RFC 8689
         if (AuthAvailable && user is null)
             lines.Add("AUTH PLAIN LOGIN");                                                 // RFC 4954
         lines.Add("HELP");

@@ -7,7 +7,7 @@ namespace Tern.Smtp.Server;
 sealed partial class SmtpSession
 {
     /// <summary>MAIL FROM (RFC 5321 4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531),
-    /// RET/ENVID (RFC 3461) and AUTH= (RFC 4954 5, accepted and ignored).</summary>
+    /// RET/ENVID (RFC 3461), REQUIRETLS (RFC 8689) and AUTH= (RFC 4954 5, accepted and ignored).</summary>
     async Task<SmtpReply> MailAsync(SmtpCommand command, CancellationToken cancellationToken)
     {
         // RFC 6409 4.3 / RFC 4954 6: submission requires authentication first.
@@ -56,6 +56,14 @@ sealed partial class SmtpSession
                     if (p.Value is null || p.Value.Length > 100 || !Xtext.TryDecode(p.Value, out var envId))
                         return new SmtpReply(501, "5.5.4", "Bad ENVID value");
                     envelope.EnvId = envId;
+                    break;
+                case "REQUIRETLS":
+                    if (p.Value is not null)
+                        return new SmtpReply(501, "5.5.4", "REQUIRETLS takes no value");
+                    // RFC 8689 4.1: only over TLS (it is not advertised otherwise); RFC 5248 5.7.10: encryption needed.
+                    if (!connection.IsSecure)
+                        return new SmtpReply(530, "5.7.10", "REQUIRETLS needs a TLS-protected session (STARTTLS first)");
+                    envelope.RequireTls = true;
                     break;
                 case "AUTH":
                     break;

@@ -88,6 +88,12 @@ internal sealed class AccountHandle(AccountHub hub) : IMailAccount
     public Task<IAsyncDisposable?> TryLockMaildropAsync(long mailboxId, CancellationToken cancellationToken = default) =>
         Live.TryLockMaildrop(this, mailboxId);
 
+    public Task<IReadOnlySet<long>> SearchTextAsync(long mailboxId, TextSearchQuery query, CancellationToken cancellationToken = default) =>
+        Live.SearchTextAsync(mailboxId, query, cancellationToken);
+
+    public Task<IReadOnlyList<MessageSortData>> GetSortDataAsync(long mailboxId, CancellationToken cancellationToken = default) =>
+        Live.GetSortDataAsync(mailboxId, cancellationToken);
+
     /// <summary>Import ledger: true when content with this key was already imported into the mailbox.</summary>
     internal Task<bool> WasImportedAsync(string mailbox, string key, CancellationToken cancellationToken) =>
         Live.WasImportedAsync(mailbox, key, cancellationToken);

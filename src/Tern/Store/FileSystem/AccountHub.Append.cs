@@ -8,8 +8,9 @@ namespace Tern.Store.FileSystem;
 /// waiting at that moment (one directory fsync per shard, one index commit), and the caller returns after both.</summary>
 internal sealed partial class AccountHub
 {
-    sealed class PendingAppend(string mailbox, string tempPath, long size, byte[] structure, AppendOptions options, string? importKey)
+    sealed class PendingAppend(string mailbox, string tempPath, long size, byte[] structure, IndexedText text, AppendOptions options, string? importKey)
     {
+        public IndexedText Text { get; } = text;
         public string Mailbox { get; } = mailbox;
         public string TempPath { get; } = tempPath;
         public long Size { get; } = size;
@@ -34,6 +35,7 @@ internal sealed partial class AccountHub
         var temp = Path.Combine(TempDirectory, Guid.NewGuid().ToString("N") + ".tmp");
         long size;
         byte[] structure;
+        IndexedText text;
         try
         {
             await using (var file = new FileStream(temp, new FileStreamOptions
@@ -48,6 +50,9 @@ internal sealed partial class AccountHub
                     throw new MailStoreException(MailStoreError.OverQuota, "the message would exceed the storage quota");
                 file.Position = 0;
                 structure = StructureSerializer.Serialize(MessageAnalyzer.Analyze(file));
+                // The text index row is made here, outside the write lock, in bounded memory (MessageTextExtractor's caps).
+                file.Position = 0;
+                text = Extract(file);
                 // The file's time is the INTERNALDATE, so an index rebuilt from the files alone keeps it.
                 var date = options.InternalDate ?? DateTimeOffset.UtcNow;
                 File.SetLastWriteTimeUtc(file.SafeFileHandle, date.UtcDateTime);
@@ -62,7 +67,7 @@ internal sealed partial class AccountHub
             throw;
         }
 
-        var pending = new PendingAppend(name, temp, size, structure, options, importKey);
+        var pending = new PendingAppend(name, temp, size, structure, text, options, importKey);
         appendQueue.Enqueue(pending);
         // Not cancellable from here on: the file is written and another caller may already be committing it.
         await writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -173,6 +178,7 @@ internal sealed partial class AccountHub
                 insertMessage.Parameters["$size"].Value = item.Size;
                 insertMessage.Parameters["$st"].Value = item.Structure;
                 insertMessage.ExecuteNonQuery();
+                InsertText(tx, id, item.Text);
                 var date = item.Options.InternalDate ?? DateTimeOffset.UtcNow;
                 insertPlacement.Parameters["$m"].Value = mailbox.Id;
                 insertPlacement.Parameters["$u"].Value = uid;

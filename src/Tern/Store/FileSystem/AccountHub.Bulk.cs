@@ -47,6 +47,8 @@ internal sealed partial class AccountHub
                     insertMessage.Parameters["$size"].Value = (long)content.Length;
                     insertMessage.Parameters["$st"].Value = structure;
                     insertMessage.ExecuteNonQuery();
+                    using (var stream = new MemoryStream(content, writable: false))
+                        InsertText(tx, id, Extract(stream));
                     long uid = firstUid + i;
                     insertPlacement.Parameters["$u"].Value = uid;
                     insertPlacement.Parameters["$f"].Value = (int)options.Flags;

@@ -300,7 +300,7 @@ internal sealed partial class AccountHub
     {
         var destinationName = Normalize(destinationMailbox);
         long limit = await QuotaLimitAsync(cancellationToken).ConfigureAwait(false);
-        return await WriteAsync((tx, context) =>
+        var copied = await WriteAsync((tx, context) =>
         {
             var connection = tx.Connection!;
             var source = RequireMailbox(connection, tx, sourceMailboxId);
@@ -320,6 +320,8 @@ internal sealed partial class AccountHub
                 VALUES ($m, $u, $f, $k, $s, $size, $d, $tz, $now, $id)
                 """, ("$m", destination.Id), ("$u", 0L), ("$f", 0), ("$k", null), ("$s", modSeq), ("$size", 0L), ("$d", 0L), ("$tz", 0), ("$now", now), ("$id", 0L));
             using var reference = tx.Command("UPDATE messages SET refcount = refcount + 1 WHERE id = $id", ("$id", 0L));
+            // The copies may come from a mailbox whose search text is not built yet (an upgraded index).
+            ForgetTextIndexed(destination.Id);
             var destinationUids = new List<long>(rows.Count);
             for (int i = 0; i < rows.Count; i++)
             {
@@ -357,6 +359,9 @@ internal sealed partial class AccountHub
                 context.Changes.Add(new MailboxChange(source.Id, source.Name, MailboxChangeKind.Expunged, sourceUids, modSeq));
             return new CopyResult(destination.Id, destination.UidValidity, sourceUids, destinationUids);
         }, cancellationToken).ConfigureAwait(false);
+        // Again after the commit: a catch-up that ran meanwhile may have marked the destination done without the copies.
+        ForgetTextIndexed(copied.DestinationMailboxId);
+        return copied;
     }
 
     /// <summary>Deletes placements and records them as expunged at <paramref name="modSeq"/> (RFC 7162 3.2.10, VANISHED).</summary>

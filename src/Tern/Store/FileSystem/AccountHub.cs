@@ -277,7 +277,12 @@ internal sealed partial class AccountHub : IAsyncDisposable
     {
         await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try { return action(Writer); }
-        finally { writeLock.Release(); }
+        finally
+        {
+            // Reconcile may have added messages from files, without search text.
+            ForgetTextIndexed();
+            writeLock.Release();
+        }
     }
 
     public void Publish(IReadOnlyList<MailboxChange> changes)

@@ -147,6 +147,7 @@ public sealed class FileSystemMailStore : IMailStore, IAsyncDisposable
     /// <summary>Rebuilds an account's index from its message files (the old index, if readable, supplies flags and UIDs).</summary>
     public async Task<StoreReindexReport> ReindexAsync(long accountId, CancellationToken cancellationToken = default)
     {
+        Reindexer.Result result;
         await lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -154,13 +155,16 @@ public sealed class FileSystemMailStore : IMailStore, IAsyncDisposable
             var hub = new AccountHub(accountId, AccountDirectory(accountId), options.Store, quotaLookup, logger);
             if (!Directory.Exists(hub.Root))
                 throw new MailStoreException(MailStoreError.NotFound, $"account {accountId} has no mail folder");
-            var result = Reindexer.Rebuild(hub);
-            return new StoreReindexReport(accountId, result.Messages, result.Mailboxes, result.KeptUids, result.OldIndexKeptAs);
+            result = Reindexer.Rebuild(hub);
         }
         finally
         {
             lifecycle.Release();
         }
+        // The rebuilt index has no search text yet: fill it now rather than on each mailbox's first search.
+        var opened = await GetHubAsync(accountId, cancellationToken).ConfigureAwait(false);
+        await opened.EnsureTextIndexedAsync(null, cancellationToken).ConfigureAwait(false);
+        return new StoreReindexReport(accountId, result.Messages, result.Mailboxes, result.KeptUids, result.OldIndexKeptAs);
     }
 
     /// <summary>Writes every open account's recovery snapshot now (also done at dispose).</summary>

@@ -7,7 +7,7 @@ namespace Tern.Store.FileSystem;
 /// octets; it maps one-to-one onto rows of the later shared (PostgreSQL) backend.</summary>
 internal static class IndexDatabase
 {
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 3;
 
     const string Schema = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -69,8 +69,39 @@ internal static class IndexDatabase
         connection.Open();
         connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;");
         connection.Execute(Schema);
+        Migrate(connection);
         return connection;
     }
+
+    /// <summary>Brings an index of an older version up to <see cref="SchemaVersion"/>. Every step is idempotent and
+    /// runs on every open, so indexes that skipped a step (branches merged in any order) still get it.</summary>
+    static void Migrate(SqliteConnection connection)
+    {
+        MigrateVersion3TextIndex(connection);
+        connection.Execute("UPDATE meta SET value = max(value, $v) WHERE key = 'schema'", ("$v", SchemaVersion));
+    }
+
+    /// <summary>Version 3: the search text index and the SORT/THREAD fields, one row per message file (copies share
+    /// it). Rows are written at append; messages of older indexes are indexed lazily by the first search or sort
+    /// (<see cref="AccountHub.EnsureTextIndexedAsync"/>), or by <c>tern store reindex</c>.</summary>
+    static void MigrateVersion3TextIndex(SqliteConnection connection) => connection.Execute("""
+        -- Folded text (i;unicode-casemap); trigram: any substring of 3+ characters is an index lookup.
+        CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5(
+            subject, hfrom, hto, hcc, hbcc, headers, body, tokenize = 'trigram case_sensitive 1', detail = 'full');
+        CREATE TABLE IF NOT EXISTS message_meta(
+            message_id INTEGER PRIMARY KEY,
+            truncated INTEGER NOT NULL,
+            sent_date INTEGER,
+            subject TEXT,
+            from_name TEXT, from_mailbox TEXT, from_host TEXT,
+            to_name TEXT, to_mailbox TEXT, to_host TEXT,
+            cc_name TEXT, cc_mailbox TEXT, cc_host TEXT,
+            msgid TEXT, in_reply_to TEXT, refs TEXT);
+        CREATE TRIGGER IF NOT EXISTS messages_text_cleanup AFTER DELETE ON messages BEGIN
+            DELETE FROM message_text WHERE rowid = old.id;
+            DELETE FROM message_meta WHERE message_id = old.id;
+        END;
+        """);
 
     public static void Execute(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {

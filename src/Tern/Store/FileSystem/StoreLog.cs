@@ -24,4 +24,10 @@ internal static partial class StoreLog
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Account {AccountId}: index rebuilt: {Messages} messages in {Mailboxes} mailboxes")]
     public static partial void Rebuilt(ILogger logger, long accountId, int messages, int mailboxes);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Account {AccountId}: message {MessageId} could not be text-indexed: {Reason}")]
+    public static partial void TextIndexFailed(ILogger logger, long accountId, long messageId, string reason);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "Account {AccountId}: text-indexed {Count} messages")]
+    public static partial void TextIndexed(ILogger logger, long accountId, int count);
 }

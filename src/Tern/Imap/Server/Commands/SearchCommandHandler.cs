@@ -3,7 +3,8 @@ using Tern.Imap.Protocol;
 
 namespace Tern.Imap.Server.Commands;
 
-/// <summary>RFC 9051 6.4.4 SEARCH, with ESEARCH (RFC 4731), SEARCHRES (RFC 5182) and IMAP4rev2's ESEARCH results.</summary>
+/// <summary>RFC 9051 6.4.4 SEARCH, with ESEARCH (RFC 4731), SEARCHRES (RFC 5182), PARTIAL (RFC 9394) and IMAP4rev2's
+/// ESEARCH results.</summary>
 static class SearchCommandHandler
 {
     public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
@@ -42,6 +43,12 @@ static class SearchCommandHandler
         {
             // RFC 5182 2.4: with MIN or MAX the saved result is only those messages.
             var uids = matches.Select(m => m.Uid).ToList();
+            if (command.Partial is { } partial)
+            {
+                // RFC 9394 3.2: with PARTIAL, only the messages of the window are saved.
+                var (start, count) = partial.Window(uids.Count);
+                uids = uids.GetRange(start, count);
+            }
             if ((options & (SearchReturn.Min | SearchReturn.Max)) != 0 && (options & (SearchReturn.All | SearchReturn.Count)) == 0 && uids.Count > 0)
             {
                 var saved = new List<long>();
@@ -54,16 +61,7 @@ static class SearchCommandHandler
             if (options == SearchReturn.Save)
                 return ImapResult.Ok($"{prefix}SEARCH completed");
         }
-        var line = new StringBuilder($"* ESEARCH (TAG \"{request.Tag}\")");
-        if (request.Uid)
-            line.Append(" UID");
-        if (numbers.Count > 0)
-        {
-            if (options.HasFlag(SearchReturn.Min)) line.Append(" MIN ").Append(numbers.Min());
-            if (options.HasFlag(SearchReturn.Max)) line.Append(" MAX ").Append(numbers.Max());
-            if (options.HasFlag(SearchReturn.All)) line.Append(" ALL ").Append(SequenceSet.Format(numbers.Order()));
-        }
-        if (options.HasFlag(SearchReturn.Count)) line.Append(" COUNT ").Append(numbers.Count);
+        var line = new StringBuilder(SortSupport.FormatEsearch(request, numbers, options, command.Partial, ordered: false));
         if (modSeqSearch && matches.Count > 0)
             line.Append(" MODSEQ ").Append(ReportedModSeq(options, matches, evaluator.MatchedModSeqs));
         session.WriteBuffered(line.ToString());

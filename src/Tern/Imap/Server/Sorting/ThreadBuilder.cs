@@ -1,0 +1,270 @@
+using System.Text;
+using Tern.Store.Search;
+
+namespace Tern.Imap.Server.Sorting;
+
+/// <summary>A node of a THREAD result; a dummy (no message) stands for a message that is referenced but absent.</summary>
+public sealed class ThreadNode(SortItem? item)
+{
+    public SortItem? Item { get; set; } = item;
+    public ThreadNode? Parent { get; set; }
+    public List<ThreadNode> Children { get; set; } = [];
+    public bool IsDummy => Item is null;
+
+    /// <summary>RFC 5256 3: a dummy sorts and is named by its first child.</summary>
+    internal SortItem Representative => Item ?? Children[0].Representative;
+
+    internal void Adopt(ThreadNode child)
+    {
+        child.Parent = this;
+        Children.Add(child);
+    }
+}
+
+/// <summary>RFC 5256 3: THREAD=ORDEREDSUBJECT and THREAD=REFERENCES, and the thread-list response syntax.</summary>
+public static class ThreadBuilder
+{
+    static readonly Comparison<ThreadNode> ByDate = (a, b) =>
+    {
+        var x = a.Representative;
+        var y = b.Representative;
+        int c = x.SentDate.CompareTo(y.SentDate);
+        return c != 0 ? c : x.Seq.CompareTo(y.Seq);
+    };
+
+    /// <summary>ORDEREDSUBJECT: sorted by base subject then sent date; each run of one base subject is a thread whose
+    /// first message is the parent of all the others; threads in order of their first message's sent date.</summary>
+    public static List<ThreadNode> OrderedSubject(IEnumerable<SortItem> items)
+    {
+        var sorted = items.ToList();
+        sorted.Sort((a, b) =>
+        {
+            int c = UnicodeCasemap.CompareFolded(a.BaseSubject, b.BaseSubject);
+            if (c == 0) c = a.SentDate.CompareTo(b.SentDate);
+            return c != 0 ? c : a.Seq.CompareTo(b.Seq);
+        });
+        var threads = new List<ThreadNode>();
+        ThreadNode? current = null;
+        foreach (var item in sorted)
+        {
+            if (current is not null && current.Item!.BaseSubject == item.BaseSubject)
+            {
+                current.Adopt(new ThreadNode(item));
+                continue;
+            }
+            current = new ThreadNode(item);
+            threads.Add(current);
+        }
+        threads.Sort(ByDate);
+        return threads;
+    }
+
+    /// <summary>REFERENCES: the algorithm of RFC 5256 3, steps 1 to 6. <paramref name="items"/> in sequence order.</summary>
+    public static List<ThreadNode> References(IReadOnlyList<SortItem> items)
+    {
+        var byId = new Dictionary<string, ThreadNode>(StringComparer.Ordinal); // RFC 5256: Message IDs compare case-sensitively
+        var containers = new List<ThreadNode>();
+        ThreadNode Lookup(string id)
+        {
+            if (!byId.TryGetValue(id, out var node))
+            {
+                // (1) A referenced message that is not here becomes a dummy, shared by every later reference.
+                byId[id] = node = new ThreadNode(null);
+                containers.Add(node);
+            }
+            return node;
+        }
+
+        foreach (var item in items)
+        {
+            ThreadNode node;
+            var id = item.Data.MessageId;
+            ThreadNode? existing = null;
+            if (id is not null && byId.TryGetValue(id, out existing) && existing.IsDummy)
+                (node = existing).Item = item;
+            else
+            {
+                // No Message-ID, or a duplicate of an earlier message's: a unique one (only the first keeps the ID).
+                node = new ThreadNode(item);
+                containers.Add(node);
+                if (id is not null && existing is null)
+                    byId[id] = node;
+            }
+            IReadOnlyList<string> refs = item.Data.References.Count > 0 ? item.Data.References
+                : item.Data.InReplyTo is { } irt ? [irt] : [];
+            // (1A) Link each reference to the next, unless the child already has a parent or a loop would result.
+            ThreadNode? previous = null;
+            foreach (var reference in refs)
+            {
+                var container = Lookup(reference);
+                if (previous is not null && container.Parent is null && !WouldLoop(previous, container))
+                    previous.Adopt(container);
+                previous = container;
+            }
+            // (1B) The last reference is the parent; an existing parent (a truncated References) gives way.
+            if (previous is not null && node.Parent != previous && !WouldLoop(previous, node))
+            {
+                node.Parent?.Children.Remove(node);
+                previous.Adopt(node);
+            }
+        }
+
+        // (2) Parentless messages become children of a root.
+        var root = new ThreadNode(null);
+        foreach (var c in containers)
+            if (c.Parent is null)
+                root.Adopt(c);
+
+        // (3) Prune dummies.
+        Prune(root);
+
+        // (4) Sort the top level by sent date; a dummy by its first child, after sorting its children.
+        foreach (var top in root.Children)
+            if (top.IsDummy)
+                top.Children.Sort(ByDate);
+        root.Children.Sort(ByDate);
+
+        // (5) Merge top-level threads with the same base subject.
+        var subjects = new Dictionary<string, ThreadNode>(StringComparer.Ordinal);
+        foreach (var top in root.Children)
+        {
+            var subject = top.Representative.BaseSubject;
+            if (subject.Length == 0)
+                continue;
+            if (!subjects.TryGetValue(subject, out var entry))
+                subjects[subject] = top;
+            else if (!entry.IsDummy && (top.IsDummy || (entry.Representative.IsReplyOrForward && !top.Representative.IsReplyOrForward)))
+                subjects[subject] = top;
+        }
+        var topLevel = root.Children.ToList();
+        var created = new List<ThreadNode>();
+        foreach (var current in topLevel)
+        {
+            if (current.Parent != root)
+                continue; // already merged under another
+            var subject = current.Representative.BaseSubject;
+            if (subject.Length == 0 || !subjects.TryGetValue(subject, out var entry) || entry == current)
+                continue;
+            if (entry.IsDummy && current.IsDummy)
+            {
+                foreach (var child in current.Children)
+                    entry.Adopt(child);
+                current.Children = [];
+                current.Parent = null;
+            }
+            else if (entry.IsDummy || (current.Representative.IsReplyOrForward && !entry.Representative.IsReplyOrForward && !current.IsDummy))
+                entry.Adopt(current);
+            else
+            {
+                var dummy = new ThreadNode(null) { Parent = root };
+                entry.Parent = null;
+                dummy.Adopt(entry);
+                dummy.Adopt(current);
+                subjects[subject] = dummy;
+                created.Add(dummy);
+            }
+        }
+        root.Children = topLevel.Concat(created).Where(n => n.Parent == root).ToList();
+
+        // (6) Sort every set of siblings by sent date, deepest first (a dummy sorts by its first child).
+        var order = new List<ThreadNode>();
+        var stack = new Stack<ThreadNode>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            order.Add(n);
+            foreach (var c in n.Children)
+                stack.Push(c);
+        }
+        for (int i = order.Count - 1; i >= 0; i--)
+            order[i].Children.Sort(ByDate);
+        return root.Children;
+    }
+
+    /// <summary>True when making <paramref name="parent"/> the parent of <paramref name="child"/> would make a loop.</summary>
+    static bool WouldLoop(ThreadNode parent, ThreadNode child)
+    {
+        for (var p = parent; p is not null; p = p.Parent)
+            if (p == child)
+                return true;
+        return false;
+    }
+
+    /// <summary>RFC 5256 3 (3): a dummy without children goes; a dummy with children is replaced by them, except that
+    /// children are not promoted to the top level unless there is only one.</summary>
+    static void Prune(ThreadNode root)
+    {
+        var work = new Stack<ThreadNode>();
+        work.Push(root);
+        while (work.Count > 0)
+        {
+            var parent = work.Pop();
+            var kept = new List<ThreadNode>(parent.Children.Count);
+            var pending = new Stack<ThreadNode>();
+            for (int i = parent.Children.Count - 1; i >= 0; i--)
+                pending.Push(parent.Children[i]);
+            while (pending.Count > 0)
+            {
+                var c = pending.Pop();
+                if (c.IsDummy && c.Children.Count == 0)
+                    continue;
+                if (c.IsDummy && (parent != root || c.Children.Count == 1))
+                {
+                    for (int i = c.Children.Count - 1; i >= 0; i--)
+                        pending.Push(c.Children[i]);
+                    continue;
+                }
+                c.Parent = parent;
+                kept.Add(c);
+                work.Push(c);
+            }
+            parent.Children = kept;
+        }
+    }
+
+    /// <summary>RFC 5256 4: thread-list. A node with one child is followed by it ("1 2"); a node with several is followed
+    /// by each in parentheses ("1 (2)(3)"); a dummy writes only its children. Iterative: threads can be very deep.</summary>
+    public static string Format(IReadOnlyList<ThreadNode> threads, bool byUid)
+    {
+        var sb = new StringBuilder("* THREAD");
+        if (threads.Count > 0)
+            sb.Append(' ');
+        var stack = new Stack<object>();
+        for (int i = threads.Count - 1; i >= 0; i--)
+        {
+            stack.Push(")");
+            stack.Push(threads[i]);
+            stack.Push("(");
+        }
+        while (stack.Count > 0)
+        {
+            var top = stack.Pop();
+            if (top is string s)
+            {
+                sb.Append(s);
+                continue;
+            }
+            var node = (ThreadNode)top;
+            var children = node.Children;
+            if (!node.IsDummy)
+            {
+                sb.Append(byUid ? node.Item!.Uid : node.Item!.Seq);
+                if (children.Count > 0)
+                    sb.Append(' ');
+            }
+            if (children.Count == 1)
+                stack.Push(children[0]);
+            else
+            {
+                for (int i = children.Count - 1; i >= 0; i--)
+                {
+                    stack.Push(")");
+                    stack.Push(children[i]);
+                    stack.Push("(");
+                }
+            }
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,276 @@
+using Microsoft.Data.Sqlite;
+using Tern.Store.Search;
+
+namespace Tern.Store.FileSystem;
+
+/// <summary>The text index (FTS5 trigram over folded text) and the SORT/THREAD fields: written with each appended
+/// message, filled lazily for messages of an index that predates it, and read by SEARCH, SORT and THREAD.</summary>
+internal sealed partial class AccountHub
+{
+    /// <summary>Messages text-indexed per write transaction while catching up.</summary>
+    const int IndexBatch = 200;
+
+    internal sealed record IndexedText(MessageText Text, MessageSortFields Sort);
+
+    /// <summary>Mailboxes (0: the whole account) known to have search text for every message.</summary>
+    readonly HashSet<long> textIndexed = [];
+    long textIndexGeneration;
+
+    void ForgetTextIndexed(long? mailboxId = null)
+    {
+        lock (textIndexed)
+        {
+            textIndexGeneration++;
+            if (mailboxId is { } id)
+            {
+                textIndexed.Remove(id);
+                textIndexed.Remove(0);
+            }
+            else
+                textIndexed.Clear();
+        }
+    }
+
+    /// <summary>What a message that cannot be read or parsed is indexed as: no text, no sort fields (a scan of it matches
+    /// nothing either).</summary>
+    internal static readonly IndexedText Unreadable = new(
+        new MessageText("", "", "", "", "", "", "", false), new MessageSortFields(null, null, null, null, null, null, null, []));
+
+    /// <summary>Extracts a message's text and sort fields, or <see cref="Unreadable"/>.</summary>
+    internal IndexedText Extract(Stream seekable)
+    {
+        try
+        {
+            var (text, sort) = MessageTextExtractor.Extract(seekable);
+            return new IndexedText(text, sort);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or NotSupportedException or ArgumentException)
+        {
+            StoreLog.TextIndexFailed(logger, AccountId, 0, ex.Message);
+            return Unreadable;
+        }
+    }
+
+    /// <summary>Extracts a stored message's text and sort fields; null when the file cannot be read or parsed.</summary>
+    internal IndexedText? ExtractFile(long id, long origin, int maxBody = MessageTextExtractor.MaxBodyChars, int maxHeader = MessageTextExtractor.MaxHeaderChars)
+    {
+        try
+        {
+            using var file = new FileStream(MessageFiles.PathOf(MessagesDirectory, id, origin), new FileStreamOptions
+            {
+                Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 16384,
+            });
+            var (text, sort) = MessageTextExtractor.Extract(file, maxBody, maxHeader);
+            return new IndexedText(text, sort);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or NotSupportedException or ArgumentException)
+        {
+            StoreLog.TextIndexFailed(logger, AccountId, id, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Writes the text and sort rows of one message file (inside the caller's transaction).</summary>
+    internal static void InsertText(SqliteTransaction tx, long messageId, IndexedText indexed)
+    {
+        var (t, s) = (indexed.Text, indexed.Sort);
+        tx.Execute("INSERT INTO message_text(rowid, subject, hfrom, hto, hcc, hbcc, headers, body) VALUES ($id, $s, $f, $t, $c, $b, $h, $body)",
+            ("$id", messageId), ("$s", t.Subject), ("$f", t.From), ("$t", t.To), ("$c", t.Cc), ("$b", t.Bcc), ("$h", t.Headers), ("$body", t.Body));
+        tx.Execute("""
+            INSERT INTO message_meta(message_id, truncated, sent_date, subject, from_name, from_mailbox, from_host, to_name, to_mailbox, to_host,
+                cc_name, cc_mailbox, cc_host, msgid, in_reply_to, refs)
+            VALUES ($id, $tr, $d, $s, $fn, $fm, $fh, $tn, $tm, $th, $cn, $cm, $ch, $mid, $irt, $refs)
+            """,
+            ("$id", messageId), ("$tr", t.Truncated ? 1 : 0), ("$d", s.SentDate?.ToUnixTimeSeconds()), ("$s", s.Subject),
+            ("$fn", s.From?.Name), ("$fm", s.From?.Mailbox), ("$fh", s.From?.Host),
+            ("$tn", s.To?.Name), ("$tm", s.To?.Mailbox), ("$th", s.To?.Host),
+            ("$cn", s.Cc?.Name), ("$cm", s.Cc?.Mailbox), ("$ch", s.Cc?.Host),
+            ("$mid", s.MessageId), ("$irt", s.InReplyTo), ("$refs", s.References.Count == 0 ? null : string.Join(' ', s.References)));
+    }
+
+    /// <summary>Indexes the messages of a mailbox (every mailbox when null) that have no text row yet: an index from
+    /// before version 3, or rows lost to a rebuild. Files are read outside the write lock; rows go in in batches.</summary>
+    internal async Task<int> EnsureTextIndexedAsync(long? mailboxId, CancellationToken cancellationToken)
+    {
+        // Appends index their messages as they commit, so once a mailbox has been caught up it stays so; only reconcile
+        // (at open, or verify) adds messages without text, and it clears this.
+        long generation;
+        lock (textIndexed)
+        {
+            if (textIndexed.Contains(mailboxId ?? 0))
+                return 0;
+            generation = textIndexGeneration;
+        }
+        List<(long Id, long Origin)> missing = [];
+        using (var connection = OpenRead())
+        {
+            using var command = connection.Command($"""
+                SELECT DISTINCT m.id, m.origin_mailbox FROM messages m
+                {(mailboxId is null ? "" : "JOIN mailbox_messages mm ON mm.message_id = m.id AND mm.mailbox_id = $m")}
+                WHERE NOT EXISTS (SELECT 1 FROM message_meta t WHERE t.message_id = m.id)
+                """, ("$m", mailboxId ?? 0));
+            using var r = command.ExecuteReader();
+            while (r.Read()) missing.Add((r.GetInt64(0), r.GetInt64(1)));
+        }
+        int indexed = 0;
+        foreach (var chunk in missing.Chunk(IndexBatch))
+        {
+            var extracted = new List<(long Id, IndexedText Text)>();
+            foreach (var (id, origin) in chunk)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                extracted.Add((id, ExtractFile(id, origin) ?? Unreadable));
+            }
+            indexed += await WriteAsync((tx, _) =>
+            {
+                int n = 0;
+                foreach (var (id, text) in extracted)
+                {
+                    // Expunged meanwhile, or indexed by a concurrent search: nothing to do.
+                    if (tx.Scalar("SELECT count(*) FROM messages WHERE id = $id AND NOT EXISTS (SELECT 1 FROM message_meta WHERE message_id = $id)", ("$id", id)) == 0)
+                        continue;
+                    InsertText(tx, id, text);
+                    n++;
+                }
+                return n;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        if (indexed > 0)
+            StoreLog.TextIndexed(logger, AccountId, indexed);
+        lock (textIndexed)
+        {
+            // A copy or reconcile while this ran may have brought in messages it did not see.
+            if (generation == textIndexGeneration)
+                textIndexed.Add(mailboxId ?? 0);
+        }
+        return indexed;
+    }
+
+    static readonly Dictionary<TextSearchField, string> Columns = new()
+    {
+        [TextSearchField.Subject] = "subject", [TextSearchField.From] = "hfrom", [TextSearchField.To] = "hto",
+        [TextSearchField.Cc] = "hcc", [TextSearchField.Bcc] = "hbcc", [TextSearchField.Header] = "headers",
+        [TextSearchField.Body] = "body", [TextSearchField.Text] = "headers, body",
+    };
+
+    public async Task<IReadOnlySet<long>> SearchTextAsync(long mailboxId, TextSearchQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await EnsureTextIndexedAsync(mailboxId, cancellationToken).ConfigureAwait(false);
+        string needle = UnicodeCasemap.Fold(query.Value);
+        string? prefix = query.Field == TextSearchField.Header ? TextMatcher.HeaderPrefix(query.HeaderName ?? "") : null;
+        string columns = Columns[query.Field];
+        var result = new HashSet<long>();
+        using var connection = OpenRead();
+        // A trigram phrase matches exactly the texts that contain the needle as a substring (consecutive trigrams), so
+        // with 3+ characters the index finds every candidate; shorter needles read the stored text of every message.
+        // Either way TextMatcher decides, on the same folded text a scan would produce.
+        bool useIndex = needle.EnumerateRunes().Count() >= 3;
+        string select = query.Field == TextSearchField.Text ? "t.headers, t.body" : $"t.{columns}";
+        string sql = $"""
+            SELECT mm.uid, mt.truncated, {select} FROM mailbox_messages mm
+            JOIN message_text t ON t.rowid = mm.message_id
+            JOIN message_meta mt ON mt.message_id = mm.message_id
+            WHERE mm.mailbox_id = $m {(useIndex ? "AND message_text MATCH $q" : "")}
+            """;
+        string match = (query.Field == TextSearchField.Text ? "{headers body}" : columns) + " : \"" + needle.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        using (var command = connection.Command(sql, ("$m", mailboxId), ("$q", match)))
+        using (var r = command.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                var text = query.Field switch
+                {
+                    TextSearchField.Text or TextSearchField.Header or TextSearchField.Body => new MessageText("", "", "", "", "",
+                        query.Field == TextSearchField.Body ? "" : r.GetString(2),
+                        query.Field == TextSearchField.Text ? r.GetString(3) : query.Field == TextSearchField.Body ? r.GetString(2) : "", false),
+                    _ => Only(query.Field, r.GetString(2)),
+                };
+                if (TextMatcher.Matches(text, query.Field, needle, prefix))
+                    result.Add(r.GetInt64(0));
+            }
+        }
+        // Messages with more text than the index keeps: what the index did not find may lie past the cap.
+        var truncated = new List<(long Uid, long Id, long Origin)>();
+        using (var command = connection.Command("""
+            SELECT mm.uid, m.id, m.origin_mailbox FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
+            JOIN message_meta mt ON mt.message_id = m.id WHERE mm.mailbox_id = $m AND mt.truncated = 1
+            """, ("$m", mailboxId)))
+        using (var r = command.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                if (!result.Contains(r.GetInt64(0)))
+                    truncated.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)));
+            }
+        }
+        foreach (var (uid, id, origin) in truncated)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (ExtractFile(id, origin, int.MaxValue, int.MaxValue) is { } full && TextMatcher.Matches(full.Text, query.Field, needle, prefix))
+                result.Add(uid);
+        }
+        return result;
+    }
+
+    static MessageText Only(TextSearchField field, string value) => field switch
+    {
+        TextSearchField.Subject => new MessageText(value, "", "", "", "", "", "", false),
+        TextSearchField.From => new MessageText("", value, "", "", "", "", "", false),
+        TextSearchField.To => new MessageText("", "", value, "", "", "", "", false),
+        TextSearchField.Cc => new MessageText("", "", "", value, "", "", "", false),
+        _ => new MessageText("", "", "", "", value, "", "", false),
+    };
+
+    /// <summary>The unindexed evaluation: every message of the mailbox extracted from its file without a cap and
+    /// matched. What <see cref="SearchTextAsync"/> must equal; used by tests and by <c>tern store verify</c>-style checks.</summary>
+    internal IReadOnlySet<long> ScanText(long mailboxId, TextSearchQuery query)
+    {
+        string needle = UnicodeCasemap.Fold(query.Value);
+        string? prefix = query.Field == TextSearchField.Header ? TextMatcher.HeaderPrefix(query.HeaderName ?? "") : null;
+        var files = new List<(long Uid, long Id, long Origin)>();
+        using (var connection = OpenRead())
+        using (var command = connection.Command("""
+            SELECT mm.uid, m.id, m.origin_mailbox FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id WHERE mm.mailbox_id = $m
+            """, ("$m", mailboxId)))
+        using (var r = command.ExecuteReader())
+        {
+            while (r.Read()) files.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)));
+        }
+        var result = new HashSet<long>();
+        foreach (var (uid, id, origin) in files)
+        {
+            if (ExtractFile(id, origin, int.MaxValue, int.MaxValue) is { } full && TextMatcher.Matches(full.Text, query.Field, needle, prefix))
+                result.Add(uid);
+        }
+        return result;
+    }
+
+    public async Task<IReadOnlyList<MessageSortData>> GetSortDataAsync(long mailboxId, CancellationToken cancellationToken)
+    {
+        await EnsureTextIndexedAsync(mailboxId, cancellationToken).ConfigureAwait(false);
+        using var connection = OpenRead();
+        using var command = connection.Command("""
+            SELECT mm.uid, mm.size, mm.internaldate, mm.tz, t.sent_date, t.subject,
+                t.from_name, t.from_mailbox, t.from_host, t.to_name, t.to_mailbox, t.to_host, t.cc_name, t.cc_mailbox, t.cc_host,
+                t.msgid, t.in_reply_to, t.refs
+            FROM mailbox_messages mm LEFT JOIN message_meta t ON t.message_id = mm.message_id
+            WHERE mm.mailbox_id = $m ORDER BY mm.uid
+            """, ("$m", mailboxId));
+        using var r = command.ExecuteReader();
+        var list = new List<MessageSortData>();
+        while (r.Read())
+        {
+            string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+            EnvelopeAddress? A(int i) => r.IsDBNull(i + 1) ? null : new EnvelopeAddress(S(i), null, S(i + 1), S(i + 2));
+            var refs = S(17);
+            list.Add(new MessageSortData(
+                r.GetInt64(0), r.GetInt64(1),
+                DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(2)).ToOffset(TimeSpan.FromMinutes(r.GetInt32(3))),
+                r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(4)),
+                S(5), A(6), A(9), A(12), S(15), S(16),
+                refs is null ? [] : refs.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+        }
+        return list;
+    }
+}
