@@ -78,6 +78,10 @@ public interface IMailAccount : IAsyncDisposable
     /// <summary>The structure parsed once at delivery: ENVELOPE, BODYSTRUCTURE and part offsets.</summary>
     Task<MessageStructure> GetStructureAsync(long mailboxId, long uid, CancellationToken cancellationToken = default);
 
+    /// <summary>What SELECT needs of a mailbox, without a row object per message (a mailbox may hold 100,000): every
+    /// UID in order, the keywords in use, and the lowest UID without \Seen. One consistent read.</summary>
+    Task<MailboxView> GetMailboxViewAsync(long mailboxId, CancellationToken cancellationToken = default);
+
     /// <summary>The structures of several messages in one index read, by UID (a FETCH of many messages); UIDs that do
     /// not exist (any more) are absent from the result.</summary>
     Task<IReadOnlyDictionary<long, MessageStructure>> GetStructuresAsync(long mailboxId, UidSet uids, CancellationToken cancellationToken = default);
@@ -124,6 +128,9 @@ public sealed record MailboxInfo(
 
 public sealed record MailboxStatus(
     MailboxInfo Mailbox, int Messages, int Unseen, int Recent, long Size, long Deleted);
+
+/// <param name="FirstUnseenUid">The lowest UID without \Seen; null when every message is seen.</param>
+public sealed record MailboxView(IReadOnlyList<long> Uids, IReadOnlyList<string> Keywords, long? FirstUnseenUid);
 
 public sealed record AppendOptions(
     MessageFlags Flags = MessageFlags.None,

@@ -91,4 +91,30 @@ public sealed class DurabilityAndBatchTests
         Assert.Equal(MailStoreError.NotFound, error.Error);
         Assert.Contains("kept", await TempStore.ReadAllAsync(account, inboxId, 1));
     }
+
+    [Fact]
+    public async Task Mailbox_view_has_every_uid_the_keywords_in_use_and_the_first_unseen()
+    {
+        await using var temp = new TempStore();
+        await using var account = await temp.Store.OpenAccountAsync(1);
+        var inboxId = (await account.GetMailboxAsync("INBOX"))!.Id;
+        var empty = await account.GetMailboxViewAsync(inboxId);
+        Assert.Empty(empty.Uids);
+        Assert.Null(empty.FirstUnseenUid);
+        await account.AppendAsync("INBOX", TempStore.Message("a"), new AppendOptions(MessageFlags.Seen, ["$Work"]));
+        await account.AppendAsync("INBOX", TempStore.Message("b"), new AppendOptions(MessageFlags.Seen, ["$work", "Later"]));
+        await account.AppendAsync("INBOX", TempStore.Message("c"), new AppendOptions());
+        await account.AppendAsync("INBOX", TempStore.Message("d"), new AppendOptions());
+        await account.StoreFlagsAsync(inboxId, UidSet.Of(1), new FlagChange(FlagOperation.Add, MessageFlags.Deleted, []));
+        await account.ExpungeAsync(inboxId);
+
+        var view = await account.GetMailboxViewAsync(inboxId);
+        Assert.Equal([2L, 3L, 4L], view.Uids);
+        Assert.Equal(3L, view.FirstUnseenUid);
+        // Keywords compare without case (RFC 9051 2.3.2): one of "$work"/"$Work", and "Later".
+        Assert.Equal(2, view.Keywords.Count);
+        Assert.Contains("Later", view.Keywords);
+        var messages = await account.GetMessagesAsync(inboxId);
+        Assert.Equal(messages.Select(m => m.Uid), view.Uids);
+    }
 }

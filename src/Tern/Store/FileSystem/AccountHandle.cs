@@ -79,6 +79,9 @@ internal sealed class AccountHandle(AccountHub hub) : IMailAccount
     public Task<MessageStructure> GetStructureAsync(long mailboxId, long uid, CancellationToken cancellationToken = default) =>
         Live.GetStructureAsync(mailboxId, uid, cancellationToken);
 
+    public Task<MailboxView> GetMailboxViewAsync(long mailboxId, CancellationToken cancellationToken = default) =>
+        Live.GetMailboxViewAsync(mailboxId, cancellationToken);
+
     public Task<IReadOnlyDictionary<long, MessageStructure>> GetStructuresAsync(long mailboxId, UidSet uids, CancellationToken cancellationToken = default) =>
         Live.GetStructuresAsync(mailboxId, uids, cancellationToken);
 

@@ -142,6 +142,32 @@ internal sealed partial class AccountHub
         return Task.FromResult<IReadOnlyList<MessageInfo>>(list);
     }
 
+    public Task<MailboxView> GetMailboxViewAsync(long mailboxId, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        // One read transaction: the three answers describe the same moment.
+        using var tx = connection.BeginTransaction(deferred: true);
+        RequireMailbox(connection, tx, mailboxId);
+        var uids = new List<long>();
+        using (var command = Cmd(connection, tx, "SELECT uid FROM mailbox_messages WHERE mailbox_id = $m ORDER BY uid", ("$m", mailboxId)))
+        using (var r = command.ExecuteReader())
+        {
+            while (r.Read())
+                uids.Add(r.GetInt64(0));
+        }
+        var keywords = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var command = Cmd(connection, tx, "SELECT DISTINCT keywords FROM mailbox_messages WHERE mailbox_id = $m AND keywords IS NOT NULL", ("$m", mailboxId)))
+        using (var r = command.ExecuteReader())
+        {
+            while (r.Read())
+                keywords.UnionWith(SplitKeywords(r.GetString(0)));
+        }
+        long? firstUnseen;
+        using (var command = Cmd(connection, tx, $"SELECT uid FROM mailbox_messages WHERE mailbox_id = $m AND (flags & {(int)MessageFlags.Seen}) = 0 ORDER BY uid LIMIT 1", ("$m", mailboxId)))
+            firstUnseen = command.ExecuteScalar() is long u ? u : null;
+        return Task.FromResult(new MailboxView(uids, keywords.Order(StringComparer.Ordinal).ToList(), firstUnseen));
+    }
+
     public Task<IReadOnlyList<MessageInfo>> GetChangedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken)
     {
         using var connection = OpenRead();

@@ -10,8 +10,7 @@ static class QresyncResponder
     /// <summary>UIDs per VANISHED line, so a long sparse list never makes an over-long response line (RFC 7162 4).</summary>
     const int UidsPerLine = 1000;
 
-    public static async Task WriteAsync(ImapSession session, SelectedMailbox selected, QresyncParameter qresync,
-        IReadOnlyList<MessageInfo> messages, CancellationToken cancellationToken)
+    public static async Task WriteAsync(ImapSession session, SelectedMailbox selected, QresyncParameter qresync, CancellationToken cancellationToken)
     {
         // The store keeps an expunge record for every UID ever expunged (with its MODSEQ), so the answer is exact
         // and the seq-match data (RFC 7162 3.2.5.2, a hint for servers that forget expunges) is not needed.
@@ -20,8 +19,10 @@ static class QresyncResponder
         var vanished = expunged.Where(u => qresync.KnownUids is null || Contains(qresync.KnownUids, u)).ToList();
         WriteVanishedEarlier(session, vanished);
 
-        // RFC 7162 3.2.5.1: flag changes only for the known UIDs when the client listed them.
-        foreach (var info in messages)
+        // RFC 7162 3.2.5.1: flag changes only for the known UIDs when the client listed them. Read by MODSEQ (indexed),
+        // so the cost follows the changes, not the mailbox size.
+        var changed = await session.Account!.GetChangedSinceAsync(selected.Id, qresync.ModSeq, cancellationToken).ConfigureAwait(false);
+        foreach (var info in changed)
         {
             if (info.ModSeq <= qresync.ModSeq || (qresync.KnownUids is not null && !Contains(qresync.KnownUids, info.Uid)))
                 continue;

@@ -43,26 +43,26 @@ static class SelectCommand
         // Selected first, so changes arriving while the messages load are queued, not lost.
         var selected = new SelectedMailbox(info, readOnly);
         session.Select(selected);
-        var messages = await account.GetMessagesAsync(info.Id, null, cancellationToken).ConfigureAwait(false);
+        // UIDs, keywords and the first unseen only: no row object per message, so a 100,000-message mailbox opens fast.
+        var view = await account.GetMailboxViewAsync(info.Id, cancellationToken).ConfigureAwait(false);
         long recentFrom = long.MaxValue;
         int recentCount = 0;
         if (!readOnly)
             recentFrom = await account.ClaimRecentAsync(info.Id, cancellationToken).ConfigureAwait(false);
         else
             recentCount = (await account.GetStatusAsync(name, cancellationToken).ConfigureAwait(false)).Recent;
-        selected.Load(messages.Select(m => m.Uid), recentFrom);
+        selected.Load(view.Uids, recentFrom);
         if (!readOnly)
             recentCount = selected.RecentCount;
 
-        var keywords = messages.SelectMany(m => m.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
-        var flags = FlagText.SystemFlags + string.Concat(keywords.Select(k => " " + k));
+        var flags = FlagText.SystemFlags + string.Concat(view.Keywords.Select(k => " " + k));
         session.WriteBuffered($"* FLAGS ({flags})");
-        session.WriteBuffered($"* {messages.Count} EXISTS");
+        session.WriteBuffered($"* {view.Uids.Count} EXISTS");
         if (!session.Rev2Enabled)
         {
             // RFC 3501 7.3.2 RECENT and the UNSEEN code are gone in IMAP4rev2 (RFC 9051 Appendix E).
             session.WriteBuffered($"* {recentCount} RECENT");
-            int firstUnseen = FirstUnseen(messages);
+            int firstUnseen = view.FirstUnseenUid is { } unseenUid ? selected.SeqOf(unseenUid) : 0;
             if (firstUnseen > 0)
                 session.WriteBuffered($"* OK [UNSEEN {firstUnseen}] First unseen message");
         }
@@ -80,18 +80,8 @@ static class SelectCommand
             session.Writer.Raw("* LIST () \"/\" ").Mailbox(info.Name).Crlf();
         }
         if (parameters.Qresync is { } qresync && qresync.UidValidity == info.UidValidity)
-            await QresyncResponder.WriteAsync(session, selected, qresync, messages, cancellationToken).ConfigureAwait(false);
+            await QresyncResponder.WriteAsync(session, selected, qresync, cancellationToken).ConfigureAwait(false);
         await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok($"{request.Name} completed", readOnly ? "READ-ONLY" : "READ-WRITE");
-    }
-
-    static int FirstUnseen(IReadOnlyList<MessageInfo> messages)
-    {
-        for (int i = 0; i < messages.Count; i++)
-        {
-            if (!messages[i].Flags.HasFlag(MessageFlags.Seen))
-                return i + 1;
-        }
-        return 0;
     }
 }
