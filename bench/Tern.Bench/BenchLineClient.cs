@@ -9,7 +9,9 @@ public sealed class BenchLineClient : IAsyncDisposable
 {
     readonly TcpClient tcp;
     readonly NetworkStream stream;
-    readonly byte[] buffer = new byte[64 * 1024];
+    /// <summary>Grows for long lines (a SORT or THREAD result over 100,000 messages is one line of about 700 KB).</summary>
+    byte[] buffer = new byte[64 * 1024];
+    const int MaxLine = 64 * 1024 * 1024;
     int start, end;
 
     BenchLineClient(TcpClient tcp)
@@ -49,7 +51,11 @@ public sealed class BenchLineClient : IAsyncDisposable
             start = 0;
         }
         if (end == buffer.Length)
-            throw new InvalidOperationException("line longer than the client's buffer");
+        {
+            if (buffer.Length >= MaxLine)
+                throw new InvalidOperationException("line longer than the client's buffer");
+            Array.Resize(ref buffer, buffer.Length * 2);
+        }
         int n = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken);
         if (n == 0)
             throw new IOException("the server closed the connection");

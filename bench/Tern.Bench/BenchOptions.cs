@@ -28,7 +28,7 @@ public sealed record BenchOptions
           --quick              smaller mailboxes, fewer messages, 3 rounds of 1 s (under 2 minutes in all)
           --tern-only          no reference servers (their columns say so)
           --rounds N           rounds per workload and server (default 5, quick 3)
-          --seconds N          duration of a time-boxed round (default 5, quick 1)
+          --seconds N          duration of a time-boxed round (default 4, quick 1)
           --only TEXT          only workloads whose name contains TEXT (repeatable)
           --tern PATH          the built tern program (or tern.dll)
           --work DIR           scratch folder (servers' data, logs)
@@ -78,7 +78,7 @@ public sealed record BenchOptions
         {
             Quick = quick,
             Rounds = rounds ?? (quick ? 3 : 5),
-            Duration = TimeSpan.FromSeconds(seconds ?? (quick ? 1 : 5)),
+            Duration = TimeSpan.FromSeconds(seconds ?? (quick ? 1 : 4)),
             Only = only,
             WorkDir = o.WorkDir.Length > 0 ? o.WorkDir : Directory.CreateTempSubdirectory("tern-bench-").FullName,
             Command = o.Command.Length > 0 ? o.Command : "Tern.Bench " + string.Join(' ', args),
