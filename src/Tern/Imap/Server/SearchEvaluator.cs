@@ -29,7 +29,14 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
     public async Task<List<(int Seq, long Uid)>> RunAsync(SearchKey key, CancellationToken cancellationToken)
     {
         var account = session.Account!;
-        var infos = await account.GetMessagesAsync(selected.Id, null, cancellationToken).ConfigureAwait(false);
+        // A text key (alone, or anded with others) answered by the index names the only messages that can match: when
+        // they are few, only their rows are read, not the whole mailbox's (a rare word in 100,000 messages).
+        var restriction = await CandidatesAsync(key, cancellationToken).ConfigureAwait(false);
+        if (restriction is { Count: 0 })
+            return [];
+        var infos = restriction is { Count: <= MaxCandidateRows }
+            ? await account.GetMessagesAsync(selected.Id, UidSet.FromSorted(restriction.Order().ToList()), cancellationToken).ConfigureAwait(false)
+            : await account.GetMessagesAsync(selected.Id, null, cancellationToken).ConfigureAwait(false);
         var results = new List<(int, long)>();
         foreach (var info in infos)
         {
@@ -131,6 +138,28 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
             default:
                 return false;
         }
+    }
+
+    /// <summary>Above this many index candidates, reading the whole mailbox in one query is cheaper than one per UID.</summary>
+    const int MaxCandidateRows = 2_000;
+
+    static bool IsTextKey(SearchKey key) => key.Kind is SearchKeyKind.From or SearchKeyKind.To or SearchKeyKind.Cc
+        or SearchKeyKind.Bcc or SearchKeyKind.Subject or SearchKeyKind.Header or SearchKeyKind.Body or SearchKeyKind.Text;
+
+    /// <summary>The UIDs outside which <paramref name="key"/> cannot match, from the text index; null when unknown.</summary>
+    async ValueTask<IReadOnlySet<long>?> CandidatesAsync(SearchKey key, CancellationToken ct)
+    {
+        if (IsTextKey(key))
+            return await TextMatchesAsync(key, ct).ConfigureAwait(false);
+        if (key.Kind != SearchKeyKind.And)
+            return null;
+        IReadOnlySet<long>? smallest = null;
+        foreach (var child in key.Children!)
+        {
+            if (await CandidatesAsync(child, ct).ConfigureAwait(false) is { } set && (smallest is null || set.Count < smallest.Count))
+                smallest = set;
+        }
+        return smallest;
     }
 
     static IEnumerable<SearchKey> OrderCheapFirst(IReadOnlyList<SearchKey> keys) =>
