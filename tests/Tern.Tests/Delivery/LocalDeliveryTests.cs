@@ -155,7 +155,8 @@ public sealed class LocalDeliveryTests
             Sender = new QueueSender { Address = "a@remote.example" },
             Recipients = [new QueueRecipient { Address = "gone@example.com" }],
         });
-        for (int i = 0; i < 200 && !File.Exists(Path.Combine(queue.BadDirectory, id + ".reason")); i++)
+        // The .reason is written first, then the .msg and the .env are moved: wait for the last of them.
+        for (int i = 0; i < 200 && !File.Exists(Path.Combine(queue.BadDirectory, id + ".env")); i++)
             await Task.Delay(25);
         Assert.Contains("<gone@example.com>: 550 5.1.1", await File.ReadAllTextAsync(Path.Combine(queue.BadDirectory, id + ".reason")), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(queue.BadDirectory, id + ".msg")));
@@ -183,7 +184,8 @@ public sealed class LocalDeliveryTests
         var report = Assert.Single(await InboxAsync(server, "bob@example.com", 1));
         Assert.Contains("gave up after the queue lifetime", report, StringComparison.Ordinal);
         Assert.Contains("552 5.2.2", report, StringComparison.Ordinal);
-        for (int i = 0; i < 200 && !File.Exists(Path.Combine(queue.BadDirectory, id + ".reason")); i++)
+        // The .reason is written first, then the .msg and the .env are moved: wait for the last of them.
+        for (int i = 0; i < 200 && !File.Exists(Path.Combine(queue.BadDirectory, id + ".env")); i++)
             await Task.Delay(25);
         Assert.True(File.Exists(Path.Combine(queue.BadDirectory, id + ".msg")));
     }

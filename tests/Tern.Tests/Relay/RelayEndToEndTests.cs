@@ -123,7 +123,8 @@ public sealed class RelayEndToEndTests
         await RelayHarness.WaitUntilAsync(() =>
         {
             bad = Directory.Exists(queue.BadDirectory) ? Directory.GetFiles(queue.BadDirectory, "*.reason").SingleOrDefault() : null;
-            return bad is not null;
+            // The .reason is written first, then the .msg and the .env are moved: wait for the last of them.
+            return bad is not null && File.Exists(Path.ChangeExtension(bad, ".env"));
         }, 10, "bad folder");
         var id = Path.GetFileNameWithoutExtension(bad!);
         Assert.True(File.Exists(Path.Combine(queue.BadDirectory, id + ".msg")));
