@@ -10,7 +10,7 @@ namespace Tern.Bench;
 public static partial class BenchImapSyncWorkload
 {
     const int Changes = 1_000;
-    /// <summary>Rounds so far per server: odd rounds set \Flagged, even ones clear it, on each server's own mailbox.</summary>
+    /// <summary>Rounds so far per server, for a keyword of each round's own.</summary>
     static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> rounds = new();
 
     /// <returns>Milliseconds from the reselect command to its tagged OK.</returns>
@@ -25,15 +25,15 @@ public static partial class BenchImapSyncWorkload
         long messages = watcher.Exists;
         Require(await watcher.CommandAsync("UNSELECT", cancellationToken), "UNSELECT");
 
-        // Another session changes 1,000 messages spread over the mailbox (alternately setting and clearing \Flagged,
-        // so every round changes them and the mailbox stays the same size).
+        // Another session changes 1,000 messages spread over the mailbox.
         await using (var changer = await BenchImapSession.LoginAsync(target, cancellationToken))
         {
             await changer.SelectAsync("INBOX", cancellationToken);
             long step = Math.Max(1, messages / Changes);
             var set = string.Join(',', Enumerable.Range(0, (int)Math.Min(Changes, messages)).Select(i => (1 + i * step).ToString(CultureInfo.InvariantCulture)));
-            var sign = rounds.AddOrUpdate(target.Server, 1, (_, n) => n + 1) % 2 == 1 ? '+' : '-';
-            Require(await changer.CommandAsync($"STORE {set} {sign}FLAGS.SILENT (\\Flagged)", cancellationToken), "STORE");
+            // A keyword new to every message in each round: all 1,000 change, whatever other workloads did to their flags.
+            var round = rounds.AddOrUpdate(target.Server, 1, (_, n) => n + 1);
+            Require(await changer.CommandAsync($"STORE {set} +FLAGS.SILENT ($QresyncRound{round})", cancellationToken), "STORE");
         }
 
         var watch = Stopwatch.StartNew();
