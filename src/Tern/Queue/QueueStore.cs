@@ -81,7 +81,8 @@ public sealed class QueueStore
         bool renamed = false;
         try
         {
-            await using var envFile = new FileStream(envTemp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
+            // FileShare.Read: once renamed, runners may read the envelope while this handle still fsyncs it.
+            await using var envFile = new FileStream(envTemp, FileMode.Create, FileAccess.Write, FileShare.Read, 4096, FileOptions.Asynchronous);
             await envFile.WriteAsync(Serialize(envelope), cancellationToken).ConfigureAwait(false);
             await envFile.FlushAsync(cancellationToken).ConfigureAwait(false);
             File.Move(writer.TempPath, messagePath);
