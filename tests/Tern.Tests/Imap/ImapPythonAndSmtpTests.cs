@@ -1,5 +1,4 @@
 #nullable disable
-using System.Diagnostics;
 using System.Text;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -40,17 +39,7 @@ print('PYTHON-OK')
     {
         var (server, user) = await ImapTestMail.StartWithUserAsync();
         await using var _ = server;
-        var script = Path.Combine(server.DataDirectory, "imap_client.py");
-        await File.WriteAllTextAsync(script, Script);
-        var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, "127.0.0.1", server.ImapPort.ToString(System.Globalization.CultureInfo.InvariantCulture), user, ImapTestMail.Password })
-            info.ArgumentList.Add(a);
-        using var process = Process.Start(info);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(process.ExitCode == 0, await stderr);
-        Assert.Contains("PYTHON-OK", await stdout);
+        await ImapTestMail.RunPythonScriptAsync(server, user, "imap_client.py", Script);
     }
 
     [Fact]

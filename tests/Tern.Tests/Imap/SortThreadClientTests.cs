@@ -1,5 +1,4 @@
 #nullable disable
-using System.Diagnostics;
 using MailKit;
 using MailKit.Search;
 
@@ -85,17 +84,6 @@ print('PYTHON-OK')
     {
         var (server, user) = await SortThreadMailbox.StartFilledAsync();
         await using var _ = server;
-        var script = Path.Combine(server.DataDirectory, "imap_sort.py");
-        await File.WriteAllTextAsync(script, Script);
-        var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, "127.0.0.1", server.ImapPort.ToString(System.Globalization.CultureInfo.InvariantCulture), user,
-                     ImapTestMail.Password, SortThreadMailbox.ByDate, SortThreadMailbox.References, SortThreadMailbox.OrderedSubject })
-            info.ArgumentList.Add(a);
-        using var process = Process.Start(info);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(process.ExitCode == 0, await stderr);
-        Assert.Contains("PYTHON-OK", await stdout);
+        await ImapTestMail.RunPythonScriptAsync(server, user, "imap_sort.py", Script, SortThreadMailbox.ByDate, SortThreadMailbox.References, SortThreadMailbox.OrderedSubject);
     }
 }
