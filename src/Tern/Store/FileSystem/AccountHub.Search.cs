@@ -245,32 +245,4 @@ internal sealed partial class AccountHub
         }
         return result;
     }
-
-    public async Task<IReadOnlyList<MessageSortData>> GetSortDataAsync(long mailboxId, CancellationToken cancellationToken)
-    {
-        await EnsureTextIndexedAsync(mailboxId, cancellationToken).ConfigureAwait(false);
-        using var connection = OpenRead();
-        using var command = connection.Command("""
-            SELECT mm.uid, mm.size, mm.internaldate, mm.tz, t.sent_date, t.subject,
-                t.from_name, t.from_mailbox, t.from_host, t.to_name, t.to_mailbox, t.to_host, t.cc_name, t.cc_mailbox, t.cc_host,
-                t.msgid, t.in_reply_to, t.refs
-            FROM mailbox_messages mm LEFT JOIN message_meta t ON t.message_id = mm.message_id
-            WHERE mm.mailbox_id = $m ORDER BY mm.uid
-            """, ("$m", mailboxId));
-        using var r = command.ExecuteReader();
-        var list = new List<MessageSortData>();
-        while (r.Read())
-        {
-            string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-            EnvelopeAddress? A(int i) => r.IsDBNull(i + 1) ? null : new EnvelopeAddress(S(i), null, S(i + 1), S(i + 2));
-            var refs = S(17);
-            list.Add(new MessageSortData(
-                r.GetInt64(0), r.GetInt64(1),
-                DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(2)).ToOffset(TimeSpan.FromMinutes(r.GetInt32(3))),
-                r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(4)),
-                S(5), A(6), A(9), A(12), S(15), S(16),
-                refs is null ? [] : refs.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
-        }
-        return list;
-    }
 }
