@@ -77,9 +77,11 @@ internal sealed partial class AccountHub
             items = Update(tx, mailboxId, kept, count, ref complete);
         items ??= Read(tx, mailboxId, 0, ref complete).ToArray();
         // A message without its index row yet (reconcile found its file) reads as empty; it is not kept that way.
-        if (complete)
-            Keep(mailboxId, new SortCacheEntry(uidValidity, modSeq, maxUid, items));
-        return Array.AsReadOnly(items);
+        if (!complete)
+            return Array.AsReadOnly(items);
+        var entry = new SortCacheEntry(uidValidity, modSeq, maxUid, items);
+        Keep(mailboxId, entry);
+        return entry.View;
     }
 
     /// <summary>The kept rows minus the expunged, plus the appended; null when that does not add up to the mailbox.</summary>
