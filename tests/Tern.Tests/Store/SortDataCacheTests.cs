@@ -96,4 +96,25 @@ public sealed class SortDataCacheTests
         }
         Assert.Equal(AccountHub.SortCacheMailboxes, hub.SortCacheCount);
     }
+
+    [Fact]
+    public async Task Sort_data_of_a_closed_account_is_dropped()
+    {
+        await using var temp = new TempStore();
+        AccountHub closed;
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            await account.AppendAsync("INBOX", TempStore.Message("kept"), new AppendOptions());
+            Assert.Single(await account.GetSortDataAsync((await account.GetMailboxAsync("INBOX"))!.Id));
+            closed = ((AccountHandle)account).Hub;
+            Assert.Equal(1, closed.SortCacheCount);
+        }
+        await temp.RestartAsync(); // the hub goes with its store
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            Assert.Equal(["kept"], (await account.GetSortDataAsync((await account.GetMailboxAsync("INBOX"))!.Id)).Select(d => d.Subject));
+            Assert.Equal(1, ((AccountHandle)account).Hub.SortCacheCount);
+        }
+        Assert.Equal(0, closed.SortCacheCount);
+    }
 }

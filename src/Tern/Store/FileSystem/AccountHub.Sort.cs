@@ -3,7 +3,8 @@ using Microsoft.Data.Sqlite;
 namespace Tern.Store.FileSystem;
 
 /// <summary>SORT and THREAD data (RFC 5256) of whole mailboxes, kept in memory between commands: reading 100,000 rows
-/// of the index for every SORT costs about a second, keeping them costs roughly 300 octets a message.</summary>
+/// of the index for every SORT costs about a second, keeping them costs roughly 300 octets a message (28 MB for
+/// 100,000), within a bound for the whole process.</summary>
 /// <remarks>A message's sort data never changes (its file is immutable, its UID is never given to another message
 /// while the UIDVALIDITY lasts), so a kept mailbox only grows by the messages appended since and shrinks by those
 /// expunged since. Each call checks, in one read snapshot, the mailbox's UIDVALIDITY, message count and highest UID;
@@ -12,9 +13,15 @@ namespace Tern.Store.FileSystem;
 /// session, delivery and other process writing the index is seen, with no hook in the write paths.</remarks>
 internal sealed partial class AccountHub
 {
-    /// <summary>Mailboxes kept at most per account, and messages kept at most over all of them (least recently
-    /// sorted first out).</summary>
-    internal const int SortCacheMailboxes = 4, SortCacheMessages = 400_000;
+    /// <summary>Mailboxes kept at most per account.</summary>
+    internal const int SortCacheMailboxes = 4;
+
+    /// <summary>Messages kept at most in the whole process, over every account (about 30 MB a 100,000), least recently
+    /// sorted out first: hubs stay open while the server runs, so the bound cannot be per account.</summary>
+    internal const int SortCacheMessages = 400_000;
+
+    /// <summary>A kept mailbox not sorted for this long is dropped at the next keep of any.</summary>
+    static readonly TimeSpan SortCacheIdle = TimeSpan.FromMinutes(15);
 
     sealed class SortCacheEntry(uint uidValidity, long modSeq, long maxUid, MessageSortData[] items)
     {
@@ -23,19 +30,18 @@ internal sealed partial class AccountHub
         public long MaxUid { get; } = maxUid;
         public MessageSortData[] Items { get; } = items;
         public IReadOnlyList<MessageSortData> View { get; } = Array.AsReadOnly(items);
-        public long LastUsed { get; set; }
+        public long LastUsed { get; set; } = Environment.TickCount64;
     }
 
-    readonly Dictionary<long, SortCacheEntry> sortCache = [];
-    long sortCacheClock;
+    static readonly Dictionary<(AccountHub Hub, long MailboxId), SortCacheEntry> SortCache = [];
 
-    /// <summary>Number of messages whose sort data is kept in memory (for tests and diagnostics).</summary>
+    /// <summary>Number of this account's messages whose sort data is kept in memory (for tests and diagnostics).</summary>
     internal int SortCacheCount
     {
         get
         {
-            lock (sortCache)
-                return sortCache.Values.Sum(e => e.Items.Length);
+            lock (SortCache)
+                return SortCache.Where(p => p.Key.Hub == this).Sum(p => p.Value.Items.Length);
         }
     }
 
@@ -63,10 +69,10 @@ internal sealed partial class AccountHub
             modSeq = r.GetInt64(3);
         }
         SortCacheEntry? kept;
-        lock (sortCache)
+        lock (SortCache)
         {
-            if (sortCache.TryGetValue(mailboxId, out kept))
-                kept.LastUsed = ++sortCacheClock;
+            if (SortCache.TryGetValue((this, mailboxId), out kept))
+                kept.LastUsed = Environment.TickCount64;
         }
         if (kept is not null && kept.UidValidity == uidValidity && kept.MaxUid == maxUid && kept.Items.Length == count)
             return kept.View; // nothing appended (the highest UID would be higher) and nothing expunged (fewer messages)
@@ -159,15 +165,24 @@ internal sealed partial class AccountHub
 
     void Keep(long mailboxId, SortCacheEntry entry)
     {
-        lock (sortCache)
+        lock (SortCache)
         {
-            entry.LastUsed = ++sortCacheClock;
-            sortCache[mailboxId] = entry;
-            // Least recently sorted out first, never the one just read (a single huge mailbox is kept alone).
-            while (sortCache.Count > SortCacheMailboxes || (sortCache.Count > 1 && sortCache.Values.Sum(e => (long)e.Items.Length) > SortCacheMessages))
+            SortCache[(this, mailboxId)] = entry;
+            long now = Environment.TickCount64;
+            foreach (var (key, kept) in SortCache.ToList())
             {
-                var oldest = sortCache.Where(p => p.Key != mailboxId).MinBy(p => p.Value.LastUsed);
-                sortCache.Remove(oldest.Key);
+                if (key.Hub.disposed || (kept != entry && now - kept.LastUsed > (long)SortCacheIdle.TotalMilliseconds))
+                    SortCache.Remove(key);
+            }
+            // Least recently sorted out first, never the one just read (a single huge mailbox is kept alone).
+            while (SortCache.Count > 1 && (SortCache.Count(p => p.Key.Hub == this) > SortCacheMailboxes
+                || SortCache.Values.Sum(e => (long)e.Items.Length) > SortCacheMessages))
+            {
+                bool mine = SortCache.Count(p => p.Key.Hub == this) > SortCacheMailboxes;
+                var oldest = SortCache.Where(p => p.Value != entry && (!mine || p.Key.Hub == this)).MinBy(p => p.Value.LastUsed);
+                if (oldest.Value is null)
+                    break;
+                SortCache.Remove(oldest.Key);
             }
         }
     }
