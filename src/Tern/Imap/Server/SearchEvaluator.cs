@@ -51,6 +51,19 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
         var restriction = await CandidatesAsync(key, cancellationToken).ConfigureAwait(false);
         if (restriction is { Count: 0 })
             return [];
+        if (IsTextKey(key))
+        {
+            // The index's answer is the whole answer: no message rows needed (MODSEQs are only reported for a search
+            // with a MODSEQ key, RFC 7162 3.1.5).
+            var matched = new List<(int, long)>(restriction!.Count);
+            foreach (var uid in restriction.Order())
+            {
+                int seq = selected.SeqOf(uid);
+                if (seq > 0)
+                    matched.Add((seq, uid));
+            }
+            return matched;
+        }
         var infos = restriction is { Count: <= MaxCandidateRows }
             ? await account.GetMessagesAsync(selected.Id, UidSet.FromSorted(restriction.Order().ToList()), cancellationToken).ConfigureAwait(false)
             : await account.GetMessagesAsync(selected.Id, null, cancellationToken).ConfigureAwait(false);
