@@ -44,6 +44,9 @@ public sealed class FileSystemMailStore : IMailStore, IAsyncDisposable
         return user?.QuotaBytes ?? 0;
     }
 
+    /// <summary>The top-level headers kept in memory for every account (Store:HeaderCacheBytes).</summary>
+    internal HeaderCache HeaderCache => headers;
+
     public string AccountsDirectory => options.ResolveDataPath("accounts");
 
     public string AccountDirectory(long accountId) =>

@@ -44,7 +44,7 @@ internal sealed class HeaderCache(long budgetBytes)
     }
 
     /// <summary>Largest header kept: one header may not push out a large share of the others.</summary>
-    long MaxEntry => BudgetBytes / 8;
+    long MaxEntry => BudgetBytes / 4;
 
     public bool TryGet(long scope, long messageId, out byte[] header)
     {
