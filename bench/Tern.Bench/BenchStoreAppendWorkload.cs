@@ -51,15 +51,8 @@ public static class BenchStoreAppendWorkload
         }
     }
 
-    /// <summary>A plain 10 KB message with LF line ends, as a local tool would be given it (doveadm and Tern's store
+    /// <summary>A 10 KB corpus message with LF line ends, as a local tool would be given it (doveadm and Tern's store
     /// both store CRLF-normalised or as given; the octet counts differ by the line ends only).</summary>
-    static string Message(int size)
-    {
-        var text = new StringBuilder();
-        text.Append("From: Bench <bench@example.org>\nTo: store-save@bench.test\nSubject: store append\n")
-            .Append("Message-ID: <store-append@example.org>\nDate: Fri, 27 Nov 2026 08:00:00 +0000\n\n");
-        while (text.Length < size)
-            text.Append("The quick brown fox jumps over the lazy dog, again and again, for benchmark purposes.\n");
-        return text.ToString();
-    }
+    static string Message(int size) =>
+        Encoding.ASCII.GetString(BenchCorpus.Message(0, size, "store-save@bench.test")).Replace("\r\n", "\n", StringComparison.Ordinal);
 }

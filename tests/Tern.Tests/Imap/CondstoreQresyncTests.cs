@@ -242,6 +242,6 @@ print('PYTHON-OK')
     {
         var (server, user) = await ImapTestMail.StartWithUserAsync();
         await using var _ = server;
-        await ImapTestMail.RunPythonScriptAsync(server, user, "condstore.py", Script);
+        await ImapTestMail.RunPythonScriptAsync(server, user, Script);
     }
 }

@@ -39,7 +39,7 @@ print('PYTHON-OK')
     {
         var (server, user) = await ImapTestMail.StartWithUserAsync();
         await using var _ = server;
-        await ImapTestMail.RunPythonScriptAsync(server, user, "imap_client.py", Script);
+        await ImapTestMail.RunPythonScriptAsync(server, user, Script);
     }
 
     [Fact]

@@ -83,18 +83,10 @@ static class ImapTestMail
 
     /// <summary>Runs a Python imaplib script against the server's IMAP port (arguments: host, port, user, password,
     /// then <paramref name="extraArguments"/>); it must exit 0 and print PYTHON-OK.</summary>
-    public static async Task RunPythonScriptAsync(TernTestServer server, string user, string fileName, string script, params string[] extraArguments)
+    public static async Task RunPythonScriptAsync(TernTestServer server, string user, string script, params string[] extraArguments)
     {
-        var path = Path.Combine(server.DataDirectory, fileName);
-        await File.WriteAllTextAsync(path, script);
-        var info = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { path, "127.0.0.1", server.ImapPort.ToString(System.Globalization.CultureInfo.InvariantCulture), user, Password }.Concat(extraArguments))
-            info.ArgumentList.Add(a);
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(process.ExitCode == 0, await stderr);
-        Assert.Contains("PYTHON-OK", await stdout);
+        var output = await PythonScript.RunCheckedAsync(script,
+            [.. new object[] { "127.0.0.1", server.ImapPort, user, Password }.Concat(extraArguments)]);
+        Assert.Contains("PYTHON-OK", output);
     }
 }

@@ -84,6 +84,6 @@ print('PYTHON-OK')
     {
         var (server, user) = await SortThreadMailbox.StartFilledAsync();
         await using var _ = server;
-        await ImapTestMail.RunPythonScriptAsync(server, user, "imap_sort.py", Script, SortThreadMailbox.ByDate, SortThreadMailbox.References, SortThreadMailbox.OrderedSubject);
+        await ImapTestMail.RunPythonScriptAsync(server, user, Script, SortThreadMailbox.ByDate, SortThreadMailbox.References, SortThreadMailbox.OrderedSubject);
     }
 }

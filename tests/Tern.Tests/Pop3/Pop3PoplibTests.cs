@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Tern.Tests.Fixtures;
 using System.Text.Json;
 
 namespace Tern.Tests.Pop3;
@@ -89,27 +89,6 @@ public sealed class Pop3PoplibTests(Pop3ServerFixture fixture) : IClassFixture<P
         Assert.True((left[0].Flags & Tern.Store.MessageFlags.Seen) != 0);
     }
 
-    static async Task<JsonElement> RunPythonAsync(params object[] args)
-    {
-        var script = Path.Combine(Path.GetTempPath(), $"tern-poplib-{Guid.NewGuid():N}.py");
-        await File.WriteAllTextAsync(script, Script);
-        try
-        {
-            var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(script);
-            foreach (var arg in args)
-                start.ArgumentList.Add(Convert.ToString(arg, System.Globalization.CultureInfo.InvariantCulture)!);
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(timeout.Token);
-            Assert.True(process.ExitCode == 0, await stderr);
-            return JsonDocument.Parse(await stdout).RootElement;
-        }
-        finally
-        {
-            File.Delete(script);
-        }
-    }
+    static async Task<JsonElement> RunPythonAsync(params object[] args) =>
+        JsonDocument.Parse(await PythonScript.RunCheckedAsync(Script, args)).RootElement;
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Tern.Tests.Fixtures;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
@@ -89,17 +89,8 @@ public sealed class SmtpClientInteropTests
 
     static async Task<(int ExitCode, string Output)> PythonAsync(string script, params string[] args)
     {
-        var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(script);
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout + await stderr);
+        var result = await PythonScript.RunAsync(script, args, TimeSpan.FromSeconds(30));
+        return (result.ExitCode, result.Output + result.Errors);
     }
 
     const string PythonSubmit = """

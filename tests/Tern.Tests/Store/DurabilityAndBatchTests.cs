@@ -117,4 +117,39 @@ public sealed class DurabilityAndBatchTests
         var messages = await account.GetMessagesAsync(inboxId);
         Assert.Equal(messages.Select(m => m.Uid), view.Uids);
     }
+
+    [Fact]
+    public async Task Bulk_append_stores_each_message_with_its_file_structure_date_and_search_text()
+    {
+        await using var temp = new TempStore();
+        long inboxId;
+        var start = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        var contents = Enumerable.Range(0, 25).Select(i => TempStore.Message($"bulk {i}", i == 17 ? "the rare word quokka" : "Hello.").ToArray()).ToList();
+        await using (var account = (Tern.Store.FileSystem.AccountHandle)await temp.Store.OpenAccountAsync(1))
+        {
+            inboxId = (await account.GetMailboxAsync("INBOX"))!.Id;
+            // 25 messages in batches of 10: the last batch is short, and each message is made on some core of its own.
+            var uids = await account.BulkAppendAsync("INBOX", Enumerable.Range(0, 25).Select(i =>
+                (contents[i], new AppendOptions(i % 2 == 0 ? MessageFlags.Seen : MessageFlags.None, null, start.AddMinutes(i)))), 10, default);
+            Assert.Equal(Enumerable.Range(1, 25).Select(i => (long)i), uids);
+        }
+        await temp.RestartAsync();
+
+        await using var reopened = await temp.Store.OpenAccountAsync(1);
+        var messages = await reopened.GetMessagesAsync(inboxId);
+        Assert.Equal(25, messages.Count);
+        for (int i = 0; i < 25; i++)
+        {
+            var message = messages[i];
+            Assert.Equal(i + 1, message.Uid);
+            Assert.Equal(start.AddMinutes(i), message.InternalDate);
+            Assert.Equal(i % 2 == 0, message.Flags.HasFlag(MessageFlags.Seen));
+            Assert.Equal($"bulk {i}", (await reopened.GetStructureAsync(inboxId, message.Uid)).Envelope.Subject);
+            await using var file = await reopened.OpenMessageAsync(inboxId, message.Uid);
+            using var copy = new MemoryStream();
+            await file.CopyToAsync(copy);
+            Assert.Equal(contents[i], copy.ToArray());
+        }
+        Assert.Equal([18L], await reopened.SearchTextAsync(inboxId, new TextSearchQuery(TextSearchField.Body, "QUOKKA")));
+    }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Tern.Tests.Fixtures;
 using System.Text.Json;
 using Tern.Store;
 using Tern.Store.Transfer;
@@ -8,27 +8,7 @@ namespace Tern.Tests.Store;
 /// <summary>Round trips through an independent implementation: Python's <c>mailbox</c> module.</summary>
 public sealed class TransferTests
 {
-    static async Task<string> RunPythonAsync(string script, params string[] args)
-    {
-        var file = Path.Combine(Path.GetTempPath(), "tern-py-" + Guid.NewGuid().ToString("N")[..8] + ".py");
-        await File.WriteAllTextAsync(file, script);
-        try
-        {
-            var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-            info.ArgumentList.Add(file);
-            foreach (var a in args) info.ArgumentList.Add(a);
-            using var process = Process.Start(info)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.True(process.ExitCode == 0, await stderr);
-            return await stdout;
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
+    static Task<string> RunPythonAsync(string script, params string[] args) => PythonScript.RunCheckedAsync(script, args);
 
     static async Task<List<(string Subject, MessageFlags Flags, IReadOnlyList<string> Keywords, DateTimeOffset Date, string Content)>> MailboxAsync(IMailAccount account, string name)
     {

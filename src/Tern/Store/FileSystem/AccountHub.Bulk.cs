@@ -28,27 +28,40 @@ internal sealed partial class AccountHub
                 using var insertPlacement = tx.Command($"""
                     INSERT INTO mailbox_messages(mailbox_id, {PlacementColumns}) VALUES ($m, $u, $f, $k, $s, $size, $d, $tz, $now, $id)
                     """, ("$m", row.Id), ("$u", 0L), ("$f", 0), ("$k", null), ("$s", modSeq), ("$size", 0L), ("$d", 0L), ("$tz", 0), ("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds()), ("$id", 0L));
+                // Files, structures and search text are made on every core at once; the index rows go in on this thread
+                // (the connection is not thread-safe).
+                long firstId = nextId;
+                foreach (int shardIndex in Enumerable.Range(0, batch.Length))
+                {
+                    var shard = Path.GetDirectoryName(MessageFiles.PathOf(MessagesDirectory, firstId + shardIndex, row.Id))!;
+                    if (shards.Add(shard)) Directory.CreateDirectory(shard);
+                }
+                var structures = new byte[batch.Length][];
+                var texts = new IndexedText[batch.Length];
+                Parallel.For(0, batch.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+                {
+                    var (content, options) = batch[i];
+                    var path = MessageFiles.PathOf(MessagesDirectory, firstId + i, row.Id);
+                    File.WriteAllBytes(path, content);
+                    File.SetLastWriteTimeUtc(path, (options.InternalDate ?? DateTimeOffset.UtcNow).UtcDateTime);
+                    using (var stream = new MemoryStream(content, writable: false))
+                        structures[i] = StructureSerializer.Serialize(MessageAnalyzer.Analyze(stream));
+                    using (var stream = new MemoryStream(content, writable: false))
+                        texts[i] = Extract(stream);
+                });
+                nextId += batch.Length;
                 long bytes = 0;
                 var batchUids = new List<long>();
                 for (int i = 0; i < batch.Length; i++)
                 {
                     var (content, options) = batch[i];
-                    long id = nextId++;
-                    var path = MessageFiles.PathOf(MessagesDirectory, id, row.Id);
-                    var shard = Path.GetDirectoryName(path)!;
-                    if (shards.Add(shard)) Directory.CreateDirectory(shard);
+                    long id = firstId + i;
                     var date = options.InternalDate ?? DateTimeOffset.UtcNow;
-                    File.WriteAllBytes(path, content);
-                    File.SetLastWriteTimeUtc(path, date.UtcDateTime);
-                    byte[] structure;
-                    using (var stream = new MemoryStream(content, writable: false))
-                        structure = StructureSerializer.Serialize(MessageAnalyzer.Analyze(stream));
                     insertMessage.Parameters["$id"].Value = id;
                     insertMessage.Parameters["$size"].Value = (long)content.Length;
-                    insertMessage.Parameters["$st"].Value = structure;
+                    insertMessage.Parameters["$st"].Value = structures[i];
                     insertMessage.ExecuteNonQuery();
-                    using (var stream = new MemoryStream(content, writable: false))
-                        InsertText(tx, id, Extract(stream));
+                    InsertText(tx, id, texts[i]);
                     long uid = firstUid + i;
                     insertPlacement.Parameters["$u"].Value = uid;
                     insertPlacement.Parameters["$f"].Value = (int)options.Flags;
