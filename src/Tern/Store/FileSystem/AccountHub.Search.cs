@@ -3,8 +3,8 @@ using Tern.Store.Search;
 
 namespace Tern.Store.FileSystem;
 
-/// <summary>The text index (FTS5 trigram over folded text) and the SORT/THREAD fields: written with each appended
-/// message, filled lazily for messages of an index that predates it, and read by SEARCH, SORT and THREAD.</summary>
+/// <summary>The text index (FTS5 trigram over folded text) and the SORT/THREAD fields: written for appended messages
+/// shortly after their commit (the text backlog in AccountHub.Append.cs), filled lazily for messages of an index that predates it, and read by SEARCH, SORT and THREAD.</summary>
 internal sealed partial class AccountHub
 {
     /// <summary>Messages text-indexed per write transaction while catching up.</summary>
@@ -92,8 +92,10 @@ internal sealed partial class AccountHub
     /// before version 3, or rows lost to a rebuild. Files are read outside the write lock; rows go in in batches.</summary>
     internal async Task<int> EnsureTextIndexedAsync(long? mailboxId, CancellationToken cancellationToken)
     {
-        // Appends index their messages as they commit, so once a mailbox has been caught up it stays so; only reconcile
-        // (at open, or verify) adds messages without text, and it clears this.
+        // Appended messages wait in the text backlog (AccountHub.Append.cs) until a background pass indexes them; drain it
+        // first, and once a mailbox has been caught up it stays so. Only reconcile (at open, or verify), copies from a
+        // mailbox not caught up, and a failed backlog pass leave messages without text, and they clear this.
+        await DrainTextBacklogAsync(cancellationToken).ConfigureAwait(false);
         long generation;
         lock (textIndexed)
         {
