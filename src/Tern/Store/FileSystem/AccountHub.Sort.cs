@@ -78,20 +78,27 @@ internal sealed partial class AccountHub
             return kept.View; // nothing appended (the highest UID would be higher) and nothing expunged (fewer messages)
 
         MessageSortData[]? items = null;
-        bool complete = true;
+        long unindexed = long.MaxValue; // lowest UID read without its index row
         if (kept is not null && kept.UidValidity == uidValidity && maxUid >= kept.MaxUid)
-            items = Update(tx, mailboxId, kept, count, ref complete);
-        items ??= Read(tx, mailboxId, 0, ref complete).ToArray();
-        // A message without its index row yet (reconcile found its file) reads as empty; it is not kept that way.
-        if (!complete)
-            return Array.AsReadOnly(items);
-        var entry = new SortCacheEntry(uidValidity, modSeq, maxUid, items);
-        Keep(mailboxId, entry);
-        return entry.View;
+            items = Update(tx, mailboxId, kept, count, ref unindexed);
+        items ??= Read(tx, mailboxId, 0, ref unindexed).ToArray();
+        if (unindexed == long.MaxValue)
+        {
+            var entry = new SortCacheEntry(uidValidity, modSeq, maxUid, items);
+            Keep(mailboxId, entry);
+            return entry.View;
+        }
+        // A message whose index row is not written yet (appended a moment ago, or found by reconcile) reads as empty;
+        // it is not kept so. What lies below it is, and the next call reads on from there (the stamp cannot match).
+        int below = 0;
+        while (below < items.Length && items[below].Uid < unindexed) below++;
+        if (below > 0)
+            Keep(mailboxId, new SortCacheEntry(uidValidity, modSeq, unindexed - 1, items[..below]));
+        return Array.AsReadOnly(items);
     }
 
     /// <summary>The kept rows minus the expunged, plus the appended; null when that does not add up to the mailbox.</summary>
-    static MessageSortData[]? Update(SqliteTransaction tx, long mailboxId, SortCacheEntry kept, long count, ref bool complete)
+    static MessageSortData[]? Update(SqliteTransaction tx, long mailboxId, SortCacheEntry kept, long count, ref long unindexed)
     {
         var gone = new HashSet<long>();
         using (var command = tx.Command("SELECT uid FROM expunged WHERE mailbox_id = $m AND modseq > $s AND uid <= $u",
@@ -100,7 +107,7 @@ internal sealed partial class AccountHub
         {
             while (r.Read()) gone.Add(r.GetInt64(0));
         }
-        var added = Read(tx, mailboxId, kept.MaxUid, ref complete);
+        var added = Read(tx, mailboxId, kept.MaxUid, ref unindexed);
         var items = new List<MessageSortData>(kept.Items.Length - gone.Count + added.Count);
         foreach (var item in kept.Items)
         {
@@ -112,7 +119,7 @@ internal sealed partial class AccountHub
     }
 
     /// <summary>Sort data of the messages above <paramref name="afterUid"/>, in UID order.</summary>
-    static List<MessageSortData> Read(SqliteTransaction tx, long mailboxId, long afterUid, ref bool complete)
+    static List<MessageSortData> Read(SqliteTransaction tx, long mailboxId, long afterUid, ref long unindexed)
     {
         using var command = tx.Command("""
             SELECT mm.uid, mm.size, mm.internaldate, mm.tz, t.sent_date, t.subject,
@@ -147,7 +154,8 @@ internal sealed partial class AccountHub
         }
         while (r.Read())
         {
-            complete &= !r.IsDBNull(18);
+            if (r.IsDBNull(18))
+                unindexed = Math.Min(unindexed, r.GetInt64(0));
             int tz = r.GetInt32(3);
             if (!offsets.TryGetValue(tz, out var offset))
                 offsets[tz] = offset = TimeSpan.FromMinutes(tz);
