@@ -16,7 +16,14 @@ public sealed class MtaStsResolverTests : IDisposable
         try { Directory.Delete(data, recursive: true); } catch (IOException) { }
     }
 
-    MtaStsResolver Resolver(TlsPolicyFixture fixture)
+    /// <summary>A clock the test moves: max_age is checked against it, not against how long a busy machine took.</summary>
+    sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    MtaStsResolver Resolver(TlsPolicyFixture fixture, TimeProvider? clock = null)
     {
         var options = new TernOptions { DataDirectory = data };
         options.Dns.Servers.Add(fixture.Dns.EndPoint);
@@ -25,7 +32,7 @@ public sealed class MtaStsResolverTests : IDisposable
         options.Relay.MtaStsFetchTimeoutSeconds = 5;
         options.Relay.TestingTrustedCaFile = fixture.Pki.CaFile;
         return new MtaStsResolver(options, new DnsLookup(options),
-            new MtaStsFetcher(options, new MxResolver(options), new TlsTrust(options)), NullLogger<MtaStsResolver>.Instance);
+            new MtaStsFetcher(options, new MxResolver(options), new TlsTrust(options)), NullLogger<MtaStsResolver>.Instance, clock);
     }
 
     [Fact]
@@ -34,19 +41,21 @@ public sealed class MtaStsResolverTests : IDisposable
         await using var fixture = TlsPolicyFixture.Start("dest.test");
         fixture.Publish("dest.test", "enforce", "one", 2, "mx.dest.test");
 
-        var policy = await Resolver(fixture).GetPolicyAsync("dest.test", CancellationToken.None);
+        var clock = new ManualClock();
+        var policy = await Resolver(fixture, clock).GetPolicyAsync("dest.test", CancellationToken.None);
         Assert.Equal(MtaStsMode.Enforce, policy?.Mode);
         Assert.Equal(1, fixture.Https.Requests);
 
         // A new process (same data folder), the TXT record gone and the policy host down: the cached policy holds.
         fixture.Dns.RemoveTxt("_mta-sts.dest.test");
         fixture.Https.Policies.Clear();
-        var restarted = Resolver(fixture);
+        var restarted = Resolver(fixture, clock);
+        clock.Now += TimeSpan.FromSeconds(1.9);
         Assert.Equal(["mx.dest.test"], (await restarted.GetPolicyAsync("dest.test", CancellationToken.None))?.MxPatterns);
         Assert.Equal(1, fixture.Https.Requests);
 
         // max_age (2 s) later it is gone.
-        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        clock.Now += TimeSpan.FromSeconds(0.2);
         Assert.Null(await restarted.GetPolicyAsync("dest.test", CancellationToken.None));
     }
 

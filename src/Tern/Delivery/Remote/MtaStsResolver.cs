@@ -23,9 +23,12 @@ public sealed class MtaStsResolver
     readonly ILogger<MtaStsResolver> logger;
     readonly string directory;
     readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
+    readonly TimeProvider time;
 
-    public MtaStsResolver(TernOptions options, DnsLookup dns, MtaStsFetcher fetcher, ILogger<MtaStsResolver> logger)
+    /// <param name="time">The clock that max_age runs on; the system clock unless a test gives its own.</param>
+    public MtaStsResolver(TernOptions options, DnsLookup dns, MtaStsFetcher fetcher, ILogger<MtaStsResolver> logger, TimeProvider? time = null)
     {
+        this.time = time ?? TimeProvider.System;
         this.options = options;
         this.dns = dns;
         this.fetcher = fetcher;
@@ -57,7 +60,7 @@ public sealed class MtaStsResolver
 
     async Task<MtaStsPolicy?> DiscoverAsync(string domain, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         var cached = Load(domain);
         if (cached is not null && cached.Expires <= now)
             cached = null;
