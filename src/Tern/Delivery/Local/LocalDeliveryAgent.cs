@@ -67,9 +67,7 @@ public sealed class LocalDeliveryAgent(
         queue.Enqueued += Post;
         try
         {
-            // Mostly waiting on fsyncs, not on the CPU: appends to one account that run at once share the store's group
-            // commit (one shard-folder fsync and one WAL fsync), so more workers mean fewer fsyncs per message.
-            int workers = Math.Max(16, Environment.ProcessorCount * 4);
+            int workers = Math.Max(4, Environment.ProcessorCount * 2);
             var tasks = Enumerable.Range(0, workers).Select(_ => WorkAsync(stoppingToken)).ToList();
             tasks.Add(RescanAsync(stoppingToken));
             await Task.WhenAll(tasks).ConfigureAwait(false);
