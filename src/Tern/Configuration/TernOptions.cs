@@ -267,6 +267,11 @@ public sealed class StoreOptions
 
     /// <summary>Deepest mailbox hierarchy.</summary>
     public int MaxMailboxDepth { get; set; } = 32;
+
+    /// <summary>Octets of message headers kept in memory, least recently used out first, shared by every account: IMAP
+    /// FETCH of BODY[HEADER], BODY[HEADER.FIELDS (...)] and RFC822.HEADER is answered from them without opening the
+    /// message file (a client's message list asks this of every message it shows). 0 turns the cache off.</summary>
+    public long HeaderCacheBytes { get; set; } = 32L * 1024 * 1024;
 }
 
 /// <summary>HTTP (metrics, admin), kept apart from the mail listeners. Off until those land.</summary>

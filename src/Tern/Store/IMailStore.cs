@@ -100,6 +100,36 @@ public interface IMailAccount : IAsyncDisposable
     /// (never opening message files once they are indexed).</summary>
     Task<IReadOnlyList<MessageSortData>> GetSortDataAsync(long mailboxId, CancellationToken cancellationToken = default);
 
+    /// <summary>The top-level header of several messages (the header section with the blank line that ends it), octet for
+    /// octet as stored, by UID: what FETCH BODY[HEADER], BODY[HEADER.FIELDS (...)] and RFC822.HEADER need. Backends may
+    /// answer from memory. UIDs that do not exist (any more) are absent from the result.</summary>
+    async Task<IReadOnlyDictionary<long, ReadOnlyMemory<byte>>> GetHeadersAsync(long mailboxId, UidSet uids, CancellationToken cancellationToken = default)
+    {
+        var result = new Dictionary<long, ReadOnlyMemory<byte>>();
+        var structures = await GetStructuresAsync(mailboxId, uids, cancellationToken).ConfigureAwait(false);
+        foreach (var (uid, structure) in structures)
+        {
+            Stream stream;
+            try { stream = await OpenMessageAsync(mailboxId, uid, cancellationToken).ConfigureAwait(false); }
+            catch (MailStoreException ex) when (ex.Error == MailStoreError.NotFound) { continue; }
+            await using (stream.ConfigureAwait(false))
+            {
+                var header = new byte[structure.Body.HeaderLength];
+                await stream.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
+                result[uid] = header;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The messages, in ascending UID order, whose system flags include all of <paramref name="required"/> and none
+    /// of <paramref name="excluded"/> (SEARCH FLAGGED, UNSEEN, DELETED...), without reading the others.</summary>
+    async Task<IReadOnlyList<UidModSeq>> SearchFlagsAsync(long mailboxId, MessageFlags required, MessageFlags excluded, CancellationToken cancellationToken = default)
+    {
+        var all = await GetMessagesAsync(mailboxId, null, cancellationToken).ConfigureAwait(false);
+        return all.Where(m => (m.Flags & required) == required && (m.Flags & excluded) == 0).Select(m => new UidModSeq(m.Uid, m.ModSeq)).ToList();
+    }
+
     /// <summary>POP3's exclusive maildrop lock (RFC 1939 8). Null when another session holds it.
     /// Disposing releases it; a dropped connection must release it too.</summary>
     Task<IAsyncDisposable?> TryLockMaildropAsync(long mailboxId, CancellationToken cancellationToken = default);
@@ -160,6 +190,9 @@ public sealed record MessageSortData(
     long Uid, long Size, DateTimeOffset InternalDate, DateTimeOffset? SentDate, string? Subject,
     EnvelopeAddress? From, EnvelopeAddress? To, EnvelopeAddress? Cc,
     string? MessageId, string? InReplyTo, IReadOnlyList<string> References);
+
+/// <summary>A message's UID and MODSEQ (a SEARCH match; RFC 7162 3.1.5 reports the highest MODSEQ).</summary>
+public readonly record struct UidModSeq(long Uid, long ModSeq);
 
 public enum FlagOperation { Add, Remove, Replace }
 

@@ -48,4 +48,16 @@ public sealed record FetchItem(
     /// <summary>True for items that need the message structure from the store.</summary>
     public bool NeedsStructure => Kind is FetchItemKind.Envelope or FetchItemKind.Body or FetchItemKind.BodyStructure
         or FetchItemKind.BodySection or FetchItemKind.Binary or FetchItemKind.BinarySize or FetchItemKind.ThreadId;
+
+    /// <summary>BODY[HEADER], BODY[HEADER.FIELDS (...)], BODY[HEADER.FIELDS.NOT (...)] and RFC822.HEADER: made of the
+    /// top-level header alone, which the store may serve from memory (<see cref="Store.IMailAccount.GetHeadersAsync"/>).</summary>
+    public bool IsTopLevelHeader => Kind == FetchItemKind.Rfc822Header
+        || Kind == FetchItemKind.BodySection && Section!.Parts.Count == 0
+            && Section.Text is SectionText.Header or SectionText.HeaderFields or SectionText.HeaderFieldsNot;
+
+    /// <summary>BODY[]: the whole message as stored, with no need of its structure.</summary>
+    public bool IsWholeMessage => Kind == FetchItemKind.BodySection && Section!.Parts.Count == 0 && Section.Text == SectionText.None;
+
+    /// <summary>Needs the structure even with the top-level header at hand.</summary>
+    public bool NeedsStructureBeyondHeader => Kind == FetchItemKind.Rfc822Text || NeedsStructure && !IsTopLevelHeader && !IsWholeMessage;
 }

@@ -11,7 +11,10 @@ namespace Tern.Imap.Server;
 /// section is asked for.</summary>
 /// <remarks>File reads are synchronous: a message file is almost always in the page cache, and a synchronous read of it
 /// costs a fraction of the thread-pool hop that FileStream.ReadAsync takes on Unix for every call.</remarks>
-sealed class FetchResponder(ImapSession session, SelectedMailbox selected, MessageInfo info, int seq, MessageStructure? structure = null) : IAsyncDisposable
+/// <param name="header">The top-level header as stored, when the caller has it (<see cref="IMailAccount.GetHeadersAsync"/>):
+/// header items are then written from it, without the structure or the file.</param>
+sealed class FetchResponder(ImapSession session, SelectedMailbox selected, MessageInfo info, int seq, MessageStructure? structure = null,
+    ReadOnlyMemory<byte>? header = null) : IAsyncDisposable
 {
     Stream? stream;
 
@@ -21,10 +24,10 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
         // Everything read from the store is opened before "* n FETCH (" is written: a message expunged by another
         // session meanwhile (MailStoreException NotFound) is then skipped whole, never left half written. Once open, the
         // file stays readable even if it is unlinked.
-        if (structure is null && items.Any(i => i.NeedsStructure))
+        if (structure is null && items.Any(i => header is null ? i.NeedsStructure : i.NeedsStructureBeyondHeader))
             structure = await session.Account!.GetStructureAsync(selected.Id, info.Uid, cancellationToken).ConfigureAwait(false);
         if (items.Any(i => i.Kind is FetchItemKind.BodySection or FetchItemKind.Binary or FetchItemKind.BinarySize
-            or FetchItemKind.Rfc822 or FetchItemKind.Rfc822Header or FetchItemKind.Rfc822Text))
+            or FetchItemKind.Rfc822 or FetchItemKind.Rfc822Header or FetchItemKind.Rfc822Text && !(header is not null && i.IsTopLevelHeader)))
             await OpenAsync().ConfigureAwait(false);
         string? threadId = null;
         if (items.Any(i => i.Kind == FetchItemKind.ThreadId))
@@ -82,6 +85,9 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
                     w.Raw("RFC822 ");
                     await StreamAsync(0, info.Size, null, 0, cancellationToken).ConfigureAwait(false);
                     break;
+                case FetchItemKind.Rfc822Header when header is { } h:
+                    w.Raw("RFC822.HEADER ").Literal(h.Span);
+                    break;
                 case FetchItemKind.Rfc822Header:
                 case FetchItemKind.Rfc822Text:
                 {
@@ -134,6 +140,19 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
         if (item.PartialOffset is { } origin)
             w.Raw('<').Number(origin).Raw('>');
         w.Space();
+        if (item.IsWholeMessage)
+        {
+            await StreamAsync(0, info.Size, item.PartialOffset, item.PartialLength, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (header is { } h && item.IsTopLevelHeader)
+        {
+            if (item.Section.Text == SectionText.Header)
+                w.Literal(Partial(h.Span, item));
+            else
+                w.Literal(Partial(MessageSections.FilterHeader(h.Span, item.Section.Fields, item.Section.Text == SectionText.HeaderFieldsNot), item));
+            return;
+        }
         var data = await MessageSections.LocateAsync(item.Section, structure!, info.Size, OpenAsync, cancellationToken).ConfigureAwait(false);
         if (data is not { } d)
         {
@@ -149,13 +168,13 @@ sealed class FetchResponder(ImapSession session, SelectedMailbox selected, Messa
         await StreamAsync(d.Offset, d.Length, item.PartialOffset, item.PartialLength, cancellationToken).ConfigureAwait(false);
     }
 
-    static ReadOnlySpan<byte> Partial(byte[] data, FetchItem item)
+    static ReadOnlySpan<byte> Partial(ReadOnlySpan<byte> data, FetchItem item)
     {
         if (item.PartialOffset is not { } o)
             return data;
         if (o >= data.Length)
             return [];
-        return data.AsSpan((int)o, (int)Math.Min(item.PartialLength, data.Length - o));
+        return data.Slice((int)o, (int)Math.Min(item.PartialLength, data.Length - o));
     }
 
     /// <summary>Writes a literal of the file range [offset, offset+length), cut by the partial origin and size

@@ -28,12 +28,16 @@ public sealed partial class ImapSession
         Writer.Raw(line).Crlf();
     }
 
+    /// <summary>Writes the tagged response after whatever the command left buffered, and sends it all: one flush, so a
+    /// command's untagged responses, updates and completion leave in one write.</summary>
     async ValueTask WriteTaggedAsync(string tag, ImapResult result, CancellationToken cancellationToken)
     {
-        if (result.Code == Commands.StartTlsCommand.SuppressTag)
-            return;
-        var status = result.Status switch { ImapStatus.Ok => "OK", ImapStatus.No => "NO", _ => "BAD" };
-        var code = result.Code is null ? "" : $"[{result.Code}] ";
-        await WriteLineAsync($"{tag} {status} {code}{result.Text}", cancellationToken).ConfigureAwait(false);
+        if (result.Code != Commands.StartTlsCommand.SuppressTag)
+        {
+            var status = result.Status switch { ImapStatus.Ok => "OK", ImapStatus.No => "NO", _ => "BAD" };
+            var code = result.Code is null ? "" : $"[{result.Code}] ";
+            WriteBuffered($"{tag} {status} {code}{result.Text}");
+        }
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }

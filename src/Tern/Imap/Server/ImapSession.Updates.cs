@@ -17,7 +17,8 @@ public sealed partial class ImapSession
     /// <summary>Announces what changed in the selected mailbox (RFC 9051 7.3.1 EXISTS, 7.5.1 EXPUNGE or RFC 7162 3.2.10 VANISHED,
     /// 7.5.2 FETCH FLAGS with MODSEQ once CONDSTORE is enabled).
     /// EXPUNGE is held back while a command that uses sequence numbers runs (RFC 9051 7.5.1, RFC 3501 7.4.1).</summary>
-    public async Task SendUpdatesAsync(bool expungeAllowed, CancellationToken cancellationToken)
+    /// <param name="flush">False when the caller sends them with what follows (the tagged response).</param>
+    public async Task SendUpdatesAsync(bool expungeAllowed, CancellationToken cancellationToken, bool flush = true)
     {
         var selected = Selected;
         if (selected is null || Account is null)
@@ -91,7 +92,8 @@ public sealed partial class ImapSession
                 await WriteNewMessageFetchesAsync(selected, announced, cancellationToken).ConfigureAwait(false);
             }
         }
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (flush || selected.Deleted)
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
 
         if (selected.Deleted)
         {

@@ -150,7 +150,7 @@ public sealed partial class ImapSession : IAsyncDisposable
                 return;
             }
             if (State == ImapState.Selected && result.Status != ImapStatus.Bad)
-                await SendUpdatesAsync(expungeAllowed: !spec.SequenceBound || uid, cancellationToken).ConfigureAwait(false);
+                await SendUpdatesAsync(expungeAllowed: !spec.SequenceBound || uid, cancellationToken, flush: false).ConfigureAwait(false);
             // RFC 5465 3: NOTIFY events go out at least when a command ends, before its tagged response.
             if (Notify is not null && State != ImapState.Logout)
                 await SendNotificationsAsync(betweenCommands: false, cancellationToken).ConfigureAwait(false);

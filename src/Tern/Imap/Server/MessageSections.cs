@@ -86,30 +86,48 @@ public static class MessageSections
 
     /// <summary>Keeps (or drops, for .NOT) the named fields with their continuation lines, then the blank line
     /// (RFC 9051 6.4.5: the subset of the header, with its delimiting blank line).</summary>
-    public static byte[] FilterHeader(byte[] header, IReadOnlyList<string> fields, bool not)
+    public static byte[] FilterHeader(ReadOnlySpan<byte> header, IReadOnlyList<string> fields, bool not)
     {
-        var wanted = new HashSet<string>(fields, StringComparer.OrdinalIgnoreCase);
-        var output = new MemoryStream();
+        // The subset is never longer than the header plus the blank line.
+        var output = new byte[header.Length + 2];
+        int written = 0;
         int i = 0;
         bool keep = false;
         while (i < header.Length)
         {
-            int lf = Array.IndexOf(header, (byte)'\n', i);
-            int end = lf < 0 ? header.Length : lf + 1;
-            var line = header.AsSpan(i, end - i);
+            int lf = header[i..].IndexOf((byte)'\n');
+            int end = lf < 0 ? header.Length : i + lf + 1;
+            var line = header[i..end];
             if (line.Length <= 2 && (line.SequenceEqual("\r\n"u8) || line.SequenceEqual("\n"u8)))
                 break;
             if (line[0] is not ((byte)' ' or (byte)'\t'))
             {
                 int colon = line.IndexOf((byte)':');
-                var name = colon > 0 ? Encoding.ASCII.GetString(line[..colon]).TrimEnd() : "";
-                keep = wanted.Contains(name) != not;
+                var name = colon > 0 ? line[..colon].TrimEnd(" \t"u8) : [];
+                keep = IsWanted(name, fields) != not;
             }
             if (keep)
-                output.Write(line);
+            {
+                line.CopyTo(output.AsSpan(written));
+                written += line.Length;
+            }
             i = end;
         }
-        output.Write("\r\n"u8);
-        return output.ToArray();
+        "\r\n"u8.CopyTo(output.AsSpan(written));
+        written += 2;
+        return written == output.Length ? output : output[..written];
+    }
+
+    static bool IsWanted(ReadOnlySpan<byte> name, IReadOnlyList<string> fields)
+    {
+        if (name.IsEmpty)
+            return false;
+        foreach (var field in fields)
+        {
+            // Field names are ASCII (RFC 5322 2.2); a name with other octets matches none.
+            if (field.Length == name.Length && Ascii.EqualsIgnoreCase(name, field))
+                return true;
+        }
+        return false;
     }
 }

@@ -29,11 +29,41 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
     public async Task<List<(int Seq, long Uid)>> RunAsync(SearchKey key, CancellationToken cancellationToken)
     {
         var account = session.Account!;
+        // System flags alone (FLAGGED, UNSEEN, UNDELETED ...), the commonest search of all: the store answers it with
+        // the matching messages only.
+        if (FlagMasks(key) is { } masks)
+        {
+            var flagged = (masks.Required & masks.Excluded) != 0 ? []
+                : await account.SearchFlagsAsync(selected.Id, masks.Required, masks.Excluded, cancellationToken).ConfigureAwait(false);
+            var found = new List<(int, long)>(flagged.Count);
+            foreach (var (uid, modSeq) in flagged)
+            {
+                int seq = selected.SeqOf(uid);
+                if (seq == 0)
+                    continue; // arrived after this session's view; announced later
+                found.Add((seq, uid));
+                MatchedModSeqs[uid] = modSeq;
+            }
+            return found;
+        }
         // A text key (alone, or anded with others) answered by the index names the only messages that can match: when
         // they are few, only their rows are read, not the whole mailbox's (a rare word in 100,000 messages).
         var restriction = await CandidatesAsync(key, cancellationToken).ConfigureAwait(false);
         if (restriction is { Count: 0 })
             return [];
+        if (IsTextKey(key))
+        {
+            // The index's answer is the whole answer: no message rows needed (MODSEQs are only reported for a search
+            // with a MODSEQ key, RFC 7162 3.1.5).
+            var matched = new List<(int, long)>(restriction!.Count);
+            foreach (var uid in restriction.Order())
+            {
+                int seq = selected.SeqOf(uid);
+                if (seq > 0)
+                    matched.Add((seq, uid));
+            }
+            return matched;
+        }
         var infos = restriction is { Count: <= MaxCandidateRows }
             ? await account.GetMessagesAsync(selected.Id, UidSet.FromSorted(restriction.Order().ToList()), cancellationToken).ConfigureAwait(false)
             : await account.GetMessagesAsync(selected.Id, null, cancellationToken).ConfigureAwait(false);
@@ -137,6 +167,37 @@ public sealed class SearchEvaluator(ImapSession session, SelectedMailbox selecte
                 return (await TextMatchesAsync(key, ct).ConfigureAwait(false)).Contains(info.Uid);
             default:
                 return false;
+        }
+    }
+
+    /// <summary>The flags a key made only of system-flag keys (alone or ANDed) requires and excludes; null for any other key.</summary>
+    static (MessageFlags Required, MessageFlags Excluded)? FlagMasks(SearchKey key)
+    {
+        switch (key.Kind)
+        {
+            case SearchKeyKind.Answered: return (MessageFlags.Answered, MessageFlags.None);
+            case SearchKeyKind.Deleted: return (MessageFlags.Deleted, MessageFlags.None);
+            case SearchKeyKind.Draft: return (MessageFlags.Draft, MessageFlags.None);
+            case SearchKeyKind.Flagged: return (MessageFlags.Flagged, MessageFlags.None);
+            case SearchKeyKind.Seen: return (MessageFlags.Seen, MessageFlags.None);
+            case SearchKeyKind.Unanswered: return (MessageFlags.None, MessageFlags.Answered);
+            case SearchKeyKind.Undeleted: return (MessageFlags.None, MessageFlags.Deleted);
+            case SearchKeyKind.Undraft: return (MessageFlags.None, MessageFlags.Draft);
+            case SearchKeyKind.Unflagged: return (MessageFlags.None, MessageFlags.Flagged);
+            case SearchKeyKind.Unseen: return (MessageFlags.None, MessageFlags.Seen);
+            case SearchKeyKind.And:
+                var required = MessageFlags.None;
+                var excluded = MessageFlags.None;
+                foreach (var child in key.Children!)
+                {
+                    if (FlagMasks(child) is not { } masks)
+                        return null;
+                    required |= masks.Required;
+                    excluded |= masks.Excluded;
+                }
+                return (required, excluded);
+            default:
+                return null;
         }
     }
 

@@ -85,6 +85,12 @@ internal sealed class AccountHandle(AccountHub hub) : IMailAccount
     public Task<IReadOnlyDictionary<long, MessageStructure>> GetStructuresAsync(long mailboxId, UidSet uids, CancellationToken cancellationToken = default) =>
         Live.GetStructuresAsync(mailboxId, uids, cancellationToken);
 
+    public Task<IReadOnlyDictionary<long, ReadOnlyMemory<byte>>> GetHeadersAsync(long mailboxId, UidSet uids, CancellationToken cancellationToken = default) =>
+        Live.GetHeadersAsync(mailboxId, uids, cancellationToken);
+
+    public Task<IReadOnlyList<UidModSeq>> SearchFlagsAsync(long mailboxId, MessageFlags required, MessageFlags excluded, CancellationToken cancellationToken = default) =>
+        Live.SearchFlagsAsync(mailboxId, required, excluded, cancellationToken);
+
     public Task<long> ClaimRecentAsync(long mailboxId, CancellationToken cancellationToken = default) =>
         Live.ClaimRecentAsync(mailboxId, cancellationToken);
 

@@ -120,26 +120,89 @@ internal sealed partial class AccountHub
 
     public Task<IReadOnlyList<MessageInfo>> GetMessagesAsync(long mailboxId, UidSet? uids, CancellationToken cancellationToken)
     {
-        using var connection = OpenRead();
-        using var tx = connection.BeginTransaction(deferred: true);
-        RequireMailbox(connection, tx, mailboxId);
-        if (uids is not null)
-            return Task.FromResult<IReadOnlyList<MessageInfo>>(Placements(connection, tx, mailboxId, uids).Select(ToInfo).ToList());
-        // The whole mailbox (SELECT of a large mailbox): straight from the reader, no intermediate rows.
-        using var command = Cmd(connection, tx, $"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m ORDER BY uid", ("$m", mailboxId));
-        using var r = command.ExecuteReader();
+        using var reader = RentReader();
+        // No read transaction: the listing is one statement per range, each consistent; a mailbox deleted after the
+        // check lists nothing.
+        RequireMailbox(reader, mailboxId);
         var list = new List<MessageInfo>();
-        while (r.Read())
+        if (uids is null)
         {
-            long tz = r.GetInt64(6);
-            var offset = tz == 0 ? TimeSpan.Zero : TimeSpan.FromMinutes(tz);
-            list.Add(new MessageInfo(
-                r.GetInt64(0), (MessageFlags)r.GetInt64(1), r.IsDBNull(2) ? [] : SplitKeywords(r.GetString(2)), r.GetInt64(3), r.GetInt64(4),
-                new DateTimeOffset(UnixEpochTicks + r.GetInt64(5) * TimeSpan.TicksPerSecond + offset.Ticks, offset),
-                new DateTimeOffset(UnixEpochTicks + r.GetInt64(7) * TimeSpan.TicksPerSecond, TimeSpan.Zero),
-                EmailId(r.GetInt64(8))));
+            // The whole mailbox (SELECT of a large mailbox): straight from the reader, no intermediate rows.
+            using var r = reader.Prepared($"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m ORDER BY uid", ("$m", mailboxId))
+                .ExecuteReader();
+            while (r.Read())
+                list.Add(ReadInfo(r));
+            return Task.FromResult<IReadOnlyList<MessageInfo>>(list);
+        }
+        if (uids.Ranges.Count > ScatteredRanges && uids.Ranges[^1].Last != long.MaxValue
+            && uids.Ranges[^1].Last - uids.Ranges[0].First < 8 * uids.Ranges.Sum(r => r.Last - r.First + 1))
+        {
+            // Many scattered UIDs close together (a search's candidates): one read of their span beats one statement
+            // per range.
+            using var r = reader.Prepared($"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m AND uid BETWEEN $a AND $b ORDER BY uid",
+                ("$m", mailboxId), ("$a", uids.Ranges[0].First), ("$b", uids.Ranges[^1].Last)).ExecuteReader();
+            while (r.Read())
+            {
+                if (uids.Contains(r.GetInt64(0)))
+                    list.Add(ReadInfo(r));
+            }
+            return Task.FromResult<IReadOnlyList<MessageInfo>>(list);
+        }
+        long? maxUid = null;
+        foreach (var (first, last) in uids.Ranges)
+        {
+            long a = first, b = last;
+            if (b == long.MaxValue)
+            {
+                // RFC 3501 6.4.8: "n:*" with n above the highest UID still means the highest.
+                maxUid ??= reader.Prepared("SELECT max(uid) FROM mailbox_messages WHERE mailbox_id = $m", ("$m", mailboxId)).ExecuteScalar() is long m ? m : 0;
+                a = Math.Min(a, maxUid.Value);
+                b = maxUid.Value;
+            }
+            using var r = reader.Prepared($"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m AND uid BETWEEN $a AND $b ORDER BY uid",
+                ("$m", mailboxId), ("$a", a), ("$b", b)).ExecuteReader();
+            while (r.Read())
+                list.Add(ReadInfo(r));
+        }
+        if (uids.Ranges.Count > 1)
+        {
+            // Ranges are disjoint, but "n:*" may overlap another range once "*" is resolved.
+            list = list.DistinctBy(p => p.Uid).OrderBy(p => p.Uid).ToList();
         }
         return Task.FromResult<IReadOnlyList<MessageInfo>>(list);
+    }
+
+    /// <summary>Above this many ranges, a listing reads the span of the set at once.</summary>
+    const int ScatteredRanges = 16;
+
+    /// <summary>A <see cref="MessageInfo"/> from a row of <see cref="PlacementColumns"/>.</summary>
+    static MessageInfo ReadInfo(SqliteDataReader r)
+    {
+        long tz = r.GetInt64(6);
+        var offset = tz == 0 ? TimeSpan.Zero : TimeSpan.FromMinutes(tz);
+        return new MessageInfo(
+            r.GetInt64(0), (MessageFlags)r.GetInt64(1), r.IsDBNull(2) ? [] : SplitKeywords(r.GetString(2)), r.GetInt64(3), r.GetInt64(4),
+            new DateTimeOffset(UnixEpochTicks + r.GetInt64(5) * TimeSpan.TicksPerSecond + offset.Ticks, offset),
+            new DateTimeOffset(UnixEpochTicks + r.GetInt64(7) * TimeSpan.TicksPerSecond, TimeSpan.Zero),
+            EmailId(r.GetInt64(8)));
+    }
+
+    static void RequireMailbox(ReadConnection reader, long mailboxId)
+    {
+        if (reader.Prepared("SELECT count(*) FROM mailboxes WHERE id = $id", ("$id", mailboxId)).ExecuteScalar() is not long n || n == 0)
+            throw new MailStoreException(MailStoreError.NotFound, $"no mailbox with id {mailboxId}");
+    }
+
+    public Task<IReadOnlyList<UidModSeq>> SearchFlagsAsync(long mailboxId, MessageFlags required, MessageFlags excluded, CancellationToken cancellationToken)
+    {
+        using var reader = RentReader();
+        RequireMailbox(reader, mailboxId);
+        var list = new List<UidModSeq>();
+        using var r = reader.Prepared("SELECT uid, modseq FROM mailbox_messages WHERE mailbox_id = $m AND (flags & $mask) = $want ORDER BY uid",
+            ("$m", mailboxId), ("$mask", (long)(required | excluded)), ("$want", (long)required)).ExecuteReader();
+        while (r.Read())
+            list.Add(new UidModSeq(r.GetInt64(0), r.GetInt64(1)));
+        return Task.FromResult<IReadOnlyList<UidModSeq>>(list);
     }
 
     public Task<MailboxView> GetMailboxViewAsync(long mailboxId, CancellationToken cancellationToken)
@@ -437,13 +500,12 @@ internal sealed partial class AccountHub
         fileLocations[(mailboxId, uid)] = (id, origin);
     }
 
-    (long Id, long Origin) FindFile(SqliteConnection connection, long mailboxId, long uid)
+    (long Id, long Origin) FindFile(ReadConnection reader, long mailboxId, long uid)
     {
-        using var command = connection.Command("""
+        using var r = reader.Prepared("""
             SELECT m.id, m.origin_mailbox FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
             WHERE mm.mailbox_id = $m AND mm.uid = $u
-            """, ("$m", mailboxId), ("$u", uid));
-        using var r = command.ExecuteReader();
+            """, ("$m", mailboxId), ("$u", uid)).ExecuteReader();
         if (!r.Read())
             throw new MailStoreException(MailStoreError.NotFound, $"no message with UID {uid}");
         return (r.GetInt64(0), r.GetInt64(1));
@@ -458,8 +520,8 @@ internal sealed partial class AccountHub
             fileLocations.TryRemove((mailboxId, uid), out _); // expunged meanwhile: the index says what happened
         }
         (long id, long origin) location;
-        using (var connection = OpenRead())
-            location = FindFile(connection, mailboxId, uid);
+        using (var reader = RentReader())
+            location = FindFile(reader, mailboxId, uid);
         return Task.FromResult(TryOpenFile(location.id, location.origin)
             ?? throw new MailStoreException(MailStoreError.Corrupt, $"the file of UID {uid} is missing; run 'tern store verify --fix'"));
     }
@@ -487,17 +549,14 @@ internal sealed partial class AccountHub
     public Task<IReadOnlyDictionary<long, MessageStructure>> GetStructuresAsync(long mailboxId, UidSet uids, CancellationToken cancellationToken)
     {
         var result = new Dictionary<long, MessageStructure>();
-        using var connection = OpenRead();
-        using var command = connection.Command("""
-            SELECT mm.uid, m.id, m.origin_mailbox, m.structure FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
-            WHERE mm.mailbox_id = $m AND mm.uid BETWEEN $a AND $b
-            """, ("$m", mailboxId), ("$a", 0L), ("$b", 0L));
+        using var reader = RentReader();
         foreach (var (first, last) in uids.Ranges)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            command.Parameters["$a"].Value = first;
-            command.Parameters["$b"].Value = last;
-            using var r = command.ExecuteReader();
+            using var r = reader.Prepared("""
+                SELECT mm.uid, m.id, m.origin_mailbox, m.structure FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
+                WHERE mm.mailbox_id = $m AND mm.uid BETWEEN $a AND $b
+                """, ("$m", mailboxId), ("$a", first), ("$b", last)).ExecuteReader();
             while (r.Read())
             {
                 long uid = r.GetInt64(0);
@@ -510,12 +569,11 @@ internal sealed partial class AccountHub
 
     public Task<MessageStructure> GetStructureAsync(long mailboxId, long uid, CancellationToken cancellationToken)
     {
-        using var connection = OpenRead();
-        using var command = connection.Command("""
+        using var reader = RentReader();
+        using var r = reader.Prepared("""
             SELECT m.structure FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
             WHERE mm.mailbox_id = $m AND mm.uid = $u
-            """, ("$m", mailboxId), ("$u", uid));
-        using var r = command.ExecuteReader();
+            """, ("$m", mailboxId), ("$u", uid)).ExecuteReader();
         if (!r.Read())
             throw new MailStoreException(MailStoreError.NotFound, $"no message with UID {uid}");
         return Task.FromResult(StructureSerializer.Deserialize((byte[])r.GetValue(0)));

@@ -155,6 +155,13 @@ internal sealed partial class AccountHub
         [TextSearchField.Body] = "body", [TextSearchField.Text] = "headers, body",
     };
 
+    /// <summary>The column of message_text_content holding each field (the order of message_text's declaration).</summary>
+    static readonly Dictionary<TextSearchField, int> ContentColumn = new()
+    {
+        [TextSearchField.Subject] = 0, [TextSearchField.From] = 1, [TextSearchField.To] = 2, [TextSearchField.Cc] = 3,
+        [TextSearchField.Bcc] = 4, [TextSearchField.Header] = 5, [TextSearchField.Body] = 6,
+    };
+
     public async Task<IReadOnlySet<long>> SearchTextAsync(long mailboxId, TextSearchQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -168,13 +175,25 @@ internal sealed partial class AccountHub
         // with 3+ characters the index finds every candidate; shorter needles read the stored text of every message.
         // Either way TextMatcher decides, on the same folded text a scan would produce.
         bool useIndex = needle.EnumerateRunes().Count() >= 3;
-        string select = query.Field == TextSearchField.Text ? "t.headers, t.body" : $"t.{columns}";
-        string sql = $"""
-            SELECT mm.uid, mt.truncated, {select} FROM mailbox_messages mm
-            JOIN message_text t ON t.rowid = mm.message_id
-            JOIN message_meta mt ON mt.message_id = mm.message_id
-            WHERE mm.mailbox_id = $m {(useIndex ? "AND message_text MATCH $q" : "")}
-            """;
+        // The text is read from FTS5's content table (columns c0..c6 in declaration order), not through the virtual
+        // table, which loads every column of a row (the body too) to give one.
+        string select = query.Field == TextSearchField.Text ? "c.c5, c.c6" : "c.c" + ContentColumn[query.Field];
+        // With MATCH, the text index is the outer loop (CROSS JOIN fixes SQLite's join order): left to itself, the
+        // planner ran one MATCH per message of the mailbox, a hundred times slower on 1,000 messages.
+        string sql = useIndex
+            ? $"""
+                SELECT mm.uid, mt.truncated, {select} FROM message_text t
+                CROSS JOIN mailbox_messages mm ON mm.message_id = t.rowid AND mm.mailbox_id = $m
+                JOIN message_meta mt ON mt.message_id = mm.message_id
+                JOIN message_text_content c ON c.id = t.rowid
+                WHERE message_text MATCH $q
+                """
+            : $"""
+                SELECT mm.uid, mt.truncated, {select} FROM mailbox_messages mm
+                JOIN message_text_content c ON c.id = mm.message_id
+                JOIN message_meta mt ON mt.message_id = mm.message_id
+                WHERE mm.mailbox_id = $m
+                """;
         string match = (query.Field == TextSearchField.Text ? "{headers body}" : columns) + " : \"" + needle.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
         using (var command = connection.Command(sql, ("$m", mailboxId), ("$q", match)))
         using (var r = command.ExecuteReader())
@@ -194,9 +213,11 @@ internal sealed partial class AccountHub
         }
         // Messages with more text than the index keeps: what the index did not find may lie past the cap.
         var truncated = new List<(long Uid, long Id, long Origin)>();
+        // From the few truncated messages (a partial index) to the mailbox's placements, not the other way round.
         using (var command = connection.Command("""
-            SELECT mm.uid, m.id, m.origin_mailbox FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
-            JOIN message_meta mt ON mt.message_id = m.id WHERE mm.mailbox_id = $m AND mt.truncated = 1
+            SELECT mm.uid, m.id, m.origin_mailbox FROM message_meta mt
+            CROSS JOIN mailbox_messages mm ON mm.message_id = mt.message_id AND mm.mailbox_id = $m
+            JOIN messages m ON m.id = mm.message_id WHERE mt.truncated = 1
             """, ("$m", mailboxId)))
         using (var r = command.ExecuteReader())
         {
@@ -246,33 +267,5 @@ internal sealed partial class AccountHub
                 result.Add(uid);
         }
         return result;
-    }
-
-    public async Task<IReadOnlyList<MessageSortData>> GetSortDataAsync(long mailboxId, CancellationToken cancellationToken)
-    {
-        await EnsureTextIndexedAsync(mailboxId, cancellationToken).ConfigureAwait(false);
-        using var connection = OpenRead();
-        using var command = connection.Command("""
-            SELECT mm.uid, mm.size, mm.internaldate, mm.tz, t.sent_date, t.subject,
-                t.from_name, t.from_mailbox, t.from_host, t.to_name, t.to_mailbox, t.to_host, t.cc_name, t.cc_mailbox, t.cc_host,
-                t.msgid, t.in_reply_to, t.refs
-            FROM mailbox_messages mm LEFT JOIN message_meta t ON t.message_id = mm.message_id
-            WHERE mm.mailbox_id = $m ORDER BY mm.uid
-            """, ("$m", mailboxId));
-        using var r = command.ExecuteReader();
-        var list = new List<MessageSortData>();
-        while (r.Read())
-        {
-            string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-            EnvelopeAddress? A(int i) => r.IsDBNull(i + 1) ? null : new EnvelopeAddress(S(i), null, S(i + 1), S(i + 2));
-            var refs = S(17);
-            list.Add(new MessageSortData(
-                r.GetInt64(0), r.GetInt64(1),
-                DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(2)).ToOffset(TimeSpan.FromMinutes(r.GetInt32(3))),
-                r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(4)),
-                S(5), A(6), A(9), A(12), S(15), S(16),
-                refs is null ? [] : refs.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
-        }
-        return list;
     }
 }

@@ -235,6 +235,7 @@ internal sealed partial class AccountHub : IAsyncDisposable
     {
         if (context.FilesToDelete.Count > 0)
         {
+            ForgetHeaders(context.FilesToDelete);
             foreach (var (id, origin) in context.FilesToDelete)
                 Durable.TryDelete(MessageFiles.PathOf(MessagesDirectory, id, origin));
             // Not fsynced: if this bookkeeping is lost, reconcile deletes the (already deleted) files again.
@@ -399,6 +400,7 @@ internal sealed partial class AccountHub : IAsyncDisposable
                 catch (SqliteException ex) { StoreLog.SnapshotFailed(logger, AccountId, ex.Message); }
             }
             disposed = true;
+            CloseReadState();
             bool hadWriter = writer is not null;
             writer?.Dispose();
             writer = null;

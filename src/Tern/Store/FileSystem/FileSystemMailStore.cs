@@ -18,6 +18,7 @@ public sealed class FileSystemMailStore : IMailStore, IAsyncDisposable
     readonly Func<long, CancellationToken, Task<long>> quotaLookup;
     readonly ConcurrentDictionary<long, Lazy<Task<AccountHub>>> hubs = new();
     readonly SemaphoreSlim lifecycle = new(1, 1);
+    readonly HeaderCache headers;
 
     /// <summary>The store as the server uses it: an account's quota comes from <see cref="IAccountStore"/> when one is registered.</summary>
     public FileSystemMailStore(TernOptions options, ILogger<FileSystemMailStore> logger, IServiceProvider services)
@@ -31,6 +32,7 @@ public sealed class FileSystemMailStore : IMailStore, IAsyncDisposable
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
         this.quotaLookup = quotaLookup ?? ((_, _) => Task.FromResult(0L));
+        headers = new HeaderCache(options.Store.HeaderCacheBytes);
     }
 
     static async Task<long> LookupQuotaAsync(IServiceProvider services, long accountId, CancellationToken cancellationToken)
@@ -41,6 +43,9 @@ public sealed class FileSystemMailStore : IMailStore, IAsyncDisposable
         var user = await accounts.FindUserByIdAsync(accountId, cancellationToken).ConfigureAwait(false);
         return user?.QuotaBytes ?? 0;
     }
+
+    /// <summary>The top-level headers kept in memory for every account (Store:HeaderCacheBytes).</summary>
+    internal HeaderCache HeaderCache => headers;
 
     public string AccountsDirectory => options.ResolveDataPath("accounts");
 
@@ -74,7 +79,7 @@ public sealed class FileSystemMailStore : IMailStore, IAsyncDisposable
 
     async Task<AccountHub> CreateHubAsync(long accountId)
     {
-        var hub = new AccountHub(accountId, AccountDirectory(accountId), options.Store, quotaLookup, logger);
+        var hub = new AccountHub(accountId, AccountDirectory(accountId), options.Store, quotaLookup, logger) { Headers = headers };
         await hub.OpenAsync(CancellationToken.None).ConfigureAwait(false);
         return hub;
     }
@@ -152,7 +157,7 @@ public sealed class FileSystemMailStore : IMailStore, IAsyncDisposable
         try
         {
             await CloseHubAsync(accountId).ConfigureAwait(false);
-            var hub = new AccountHub(accountId, AccountDirectory(accountId), options.Store, quotaLookup, logger);
+            var hub = new AccountHub(accountId, AccountDirectory(accountId), options.Store, quotaLookup, logger) { Headers = headers };
             if (!Directory.Exists(hub.Root))
                 throw new MailStoreException(MailStoreError.NotFound, $"account {accountId} has no mail folder");
             result = Reindexer.Rebuild(hub);

@@ -78,6 +78,8 @@ internal static class IndexDatabase
     static void Migrate(SqliteConnection connection)
     {
         MigrateVersion3TextIndex(connection);
+        // Messages whose text the index keeps only in part: every text search looks them up, and they are few.
+        connection.Execute("CREATE INDEX IF NOT EXISTS message_meta_truncated ON message_meta(message_id) WHERE truncated = 1");
         connection.Execute("UPDATE meta SET value = max(value, $v) WHERE key = 'schema'", ("$v", SchemaVersion));
     }
 

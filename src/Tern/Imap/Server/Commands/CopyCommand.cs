@@ -50,7 +50,6 @@ static class CopyCommand
         if (code is not null)
             session.WriteBuffered($"* OK [{code}] Moved");
         session.WriteExpunged(selected, result.SourceUids);
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok($"{prefix}MOVE completed");
     }
 }

@@ -26,7 +26,6 @@ static class ExpungeCommand
             return ImapResult.No("Mailbox is read-only", "READ-ONLY");
         var expunged = await session.Account!.ExpungeAsync(selected.Id, only, cancellationToken).ConfigureAwait(false);
         session.WriteExpunged(selected, expunged);
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok($"{(request.Uid ? "UID " : "")}EXPUNGE completed");
     }
 }

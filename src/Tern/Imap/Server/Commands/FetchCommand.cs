@@ -46,10 +46,7 @@ static class FetchCommand
             QresyncResponder.WriteVanishedEarlier(session, expunged.Where(u => ranges.Any(r => u >= r.First && u <= r.Last)).ToList());
         }
         if (uids.Count == 0)
-        {
-            await session.FlushAsync(cancellationToken).ConfigureAwait(false);
             return ImapResult.Ok($"{prefix}FETCH completed");
-        }
         var uidSet = UidSet.FromSorted(uids);
         var infos = await account.GetMessagesAsync(selected.Id, uidSet, cancellationToken).ConfigureAwait(false);
         int listed = infos.Count;
@@ -76,30 +73,38 @@ static class FetchCommand
         }
 
         // Structures come from the index in one read per batch rather than one per message; the batch bounds memory
-        // on a FETCH of a whole large mailbox.
-        bool needsStructure = items.Any(i => i.NeedsStructure || i.Kind is FetchItemKind.Rfc822Header or FetchItemKind.Rfc822Text);
+        // on a FETCH of a whole large mailbox. Header items need only the top-level headers, which the store may have
+        // in memory (a client's message list), and BODY[] needs neither.
+        bool needsStructure = items.Any(i => i.NeedsStructureBeyondHeader);
+        bool needsHeaders = items.Any(i => i.IsTopLevelHeader);
         IReadOnlyDictionary<long, MessageStructure>? structures = null;
+        IReadOnlyDictionary<long, ReadOnlyMemory<byte>>? headers = null;
         int batchEnd = 0;
         int vanished = 0;
         for (int index = 0; index < infos.Count; index++)
         {
             var info = infos[index];
-            if (needsStructure && index >= batchEnd)
+            if ((needsStructure || needsHeaders) && index >= batchEnd)
             {
                 batchEnd = Math.Min(infos.Count, index + StructureBatch);
                 var batch = UidSet.FromSorted(infos.Skip(index).Take(batchEnd - index).Select(i => i.Uid).ToList());
-                structures = await account.GetStructuresAsync(selected.Id, batch, cancellationToken).ConfigureAwait(false);
+                if (needsStructure)
+                    structures = await account.GetStructuresAsync(selected.Id, batch, cancellationToken).ConfigureAwait(false);
+                if (needsHeaders)
+                    headers = await account.GetHeadersAsync(selected.Id, batch, cancellationToken).ConfigureAwait(false);
             }
             int seq = selected.SeqOf(info.Uid);
             if (seq == 0)
                 continue;
             MessageStructure? structure = null;
-            if (structures is not null && !structures.TryGetValue(info.Uid, out structure))
+            ReadOnlyMemory<byte> header = default;
+            if (structures is not null && !structures.TryGetValue(info.Uid, out structure)
+                || headers is not null && !headers.TryGetValue(info.Uid, out header))
             {
                 vanished++; // expunged by another session after the listing
                 continue;
             }
-            var responder = new FetchResponder(session, selected, info, seq, structure);
+            var responder = new FetchResponder(session, selected, info, seq, structure, headers is null ? null : header);
             await using (responder.ConfigureAwait(false))
             {
                 ImapResult? error;
@@ -118,7 +123,7 @@ static class FetchCommand
             }
             await session.FlushIfLargeAsync(cancellationToken).ConfigureAwait(false);
         }
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+        // Sent with the tagged response.
         // RFC 5530 EXPUNGEISSUED: another session expunged some of them; their EXPUNGE comes at the next allowed moment.
         if (listed < uids.Count || vanished > 0)
             return ImapResult.No("Some messages were expunged meanwhile", "EXPUNGEISSUED");

@@ -33,8 +33,7 @@ static class SearchCommandHandler
                 sb.Append(' ').Append(n);
             if (modSeqSearch && matches.Count > 0)
                 sb.Append(" (MODSEQ ").Append(evaluator.MatchedModSeqs.Values.Max()).Append(')');
-            session.WriteBuffered(sb.ToString());
-            await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+            session.WriteBuffered(sb.ToString()); // sent with the tagged response
             return ImapResult.Ok($"{prefix}SEARCH completed");
         }
 
@@ -64,8 +63,7 @@ static class SearchCommandHandler
         var line = new StringBuilder(SortSupport.FormatEsearch(request, numbers, options, command.Partial, ordered: false));
         if (modSeqSearch && matches.Count > 0)
             line.Append(" MODSEQ ").Append(ReportedModSeq(options, matches, evaluator.MatchedModSeqs));
-        session.WriteBuffered(line.ToString());
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+        session.WriteBuffered(line.ToString()); // sent with the tagged response
         return ImapResult.Ok($"{prefix}SEARCH completed");
     }
 

@@ -81,7 +81,6 @@ static class SelectCommand
         }
         if (parameters.Qresync is { } qresync && qresync.UidValidity == info.UidValidity)
             await QresyncResponder.WriteAsync(session, selected, qresync, cancellationToken).ConfigureAwait(false);
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok($"{request.Name} completed", readOnly ? "READ-ONLY" : "READ-WRITE");
     }
 }

@@ -66,7 +66,6 @@ static class StoreCommand
                 session.WriteBuffered($"* {seq} FETCH ({(request.Uid || session.QresyncEnabled ? $"UID {info.Uid} " : "")}MODSEQ ({info.ModSeq}))");
             await session.FlushIfLargeAsync(cancellationToken).ConfigureAwait(false);
         }
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (result.Modified.Count > 0)
         {
             // RFC 7162 3.1.3: the messages UNCHANGEDSINCE refused, as message numbers or (UID STORE) UIDs.
