@@ -49,6 +49,26 @@ public sealed class SortThreadRulesTests
     public void Fold_of_sort_keys_is_i_unicode_casemap(string value) =>
         Assert.Equal(Tern.Store.Search.UnicodeCasemap.Fold(value), SortEngine.Fold(value));
 
+    [Fact]
+    public void Base_subjects_kept_for_a_sort_data_list_give_the_same_threads_again()
+    {
+        var plain = new[]
+        {
+            Item(1, "<a@x>", "Hello", 1), Item(2, "<b@x>", "Re: hello", 2), Item(3, "<c@x>", "[list] Fwd: HELLO (fwd)", 3),
+            Item(4, "<d@x>", "Other", 4, refs: "<gone@x>"), Item(5, "<e@x>", "Re: other", 5, refs: "<gone@x>"),
+        };
+        string expected = Thread(plain);
+        IReadOnlyList<MessageSortData> data = Array.AsReadOnly(plain.Select(i => i.Data).ToArray());
+        var kept = DerivedSortKeys.For(data);
+        Assert.Same(kept, DerivedSortKeys.For(data));
+        for (int round = 0; round < 2; round++) // the first computes and keeps, the second reads what was kept
+        {
+            var items = data.Select((d, i) => new SortItem(i + 1, d.Uid, d, kept, i)).ToArray();
+            Assert.Equal(expected, Thread(items));
+            Assert.Equal(plain.Select(i => (i.BaseSubject, i.IsReplyOrForward)), items.Select(i => (i.BaseSubject, i.IsReplyOrForward)));
+        }
+    }
+
     static SortItem Item(int seq, string? id, string subject, int day, string? refs = null, string? inReplyTo = null,
         string? from = null, long size = 100) =>
         new(seq, seq, new MessageSortData(seq, size, new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(seq),

@@ -96,4 +96,53 @@ public sealed class SortDataCacheTests
         }
         Assert.Equal(AccountHub.SortCacheMailboxes, hub.SortCacheCount);
     }
+
+    [Fact]
+    public async Task Sort_data_of_a_closed_account_is_dropped()
+    {
+        await using var temp = new TempStore();
+        AccountHub closed;
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            await account.AppendAsync("INBOX", TempStore.Message("kept"), new AppendOptions());
+            Assert.Single(await account.GetSortDataAsync((await account.GetMailboxAsync("INBOX"))!.Id));
+            closed = ((AccountHandle)account).Hub;
+            Assert.Equal(1, closed.SortCacheCount);
+        }
+        await temp.RestartAsync(); // the hub goes with its store
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            Assert.Equal(["kept"], (await account.GetSortDataAsync((await account.GetMailboxAsync("INBOX"))!.Id)).Select(d => d.Subject));
+            Assert.Equal(1, ((AccountHandle)account).Hub.SortCacheCount);
+        }
+        Assert.Equal(0, closed.SortCacheCount);
+    }
+
+    [Fact]
+    public async Task A_message_without_its_index_row_is_not_kept_but_those_below_it_are()
+    {
+        await using var temp = new TempStore();
+        await using var account = await temp.Store.OpenAccountAsync(1);
+        var inbox = (await account.GetMailboxAsync("INBOX"))!;
+        await account.AppendAsync("INBOX", TempStore.Message("m0"), new AppendOptions());
+        Assert.Single(await account.GetSortDataAsync(inbox.Id));
+        for (int i = 1; i < 3; i++)
+            await account.AppendAsync("INBOX", TempStore.Message($"m{i}"), new AppendOptions());
+        await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Subject, "m1")); // their rows written
+        // As a message reads whose SORT fields are not written yet (or that reconcile found): no index row.
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(temp.AccountDirectory(1), "index.db")};Pooling=False"))
+        {
+            db.Open();
+            using var wipe = db.CreateCommand();
+            wipe.CommandText = "DELETE FROM message_meta WHERE message_id = (SELECT message_id FROM mailbox_messages WHERE mailbox_id = $m AND uid = 2)";
+            wipe.Parameters.AddWithValue("$m", inbox.Id);
+            Assert.Equal(1, wipe.ExecuteNonQuery());
+        }
+        await account.AppendAsync("INBOX", TempStore.Message("m3"), new AppendOptions());
+        var hub = ((AccountHandle)account).Hub;
+        Assert.Equal(Expected((1, "m0"), (2, null), (3, "m2"), (4, "m3")), await KeptAsync(account, inbox.Id));
+        Assert.Equal(1, hub.SortCacheCount); // UID 1 only
+        await account.AppendAsync("INBOX", TempStore.Message("m4"), new AppendOptions());
+        Assert.Equal(Expected((1, "m0"), (2, null), (3, "m2"), (4, "m3"), (5, "m4")), await KeptAsync(account, inbox.Id));
+    }
 }

@@ -3,7 +3,8 @@ using Microsoft.Data.Sqlite;
 namespace Tern.Store.FileSystem;
 
 /// <summary>SORT and THREAD data (RFC 5256) of whole mailboxes, kept in memory between commands: reading 100,000 rows
-/// of the index for every SORT costs about a second, keeping them costs roughly 300 octets a message.</summary>
+/// of the index for every SORT costs about a second, keeping them costs roughly 300 octets a message (28 MB for
+/// 100,000), within a bound for the whole process.</summary>
 /// <remarks>A message's sort data never changes (its file is immutable, its UID is never given to another message
 /// while the UIDVALIDITY lasts), so a kept mailbox only grows by the messages appended since and shrinks by those
 /// expunged since. Each call checks, in one read snapshot, the mailbox's UIDVALIDITY, message count and highest UID;
@@ -12,9 +13,15 @@ namespace Tern.Store.FileSystem;
 /// session, delivery and other process writing the index is seen, with no hook in the write paths.</remarks>
 internal sealed partial class AccountHub
 {
-    /// <summary>Mailboxes kept at most per account, and messages kept at most over all of them (least recently
-    /// sorted first out).</summary>
-    internal const int SortCacheMailboxes = 4, SortCacheMessages = 400_000;
+    /// <summary>Mailboxes kept at most per account.</summary>
+    internal const int SortCacheMailboxes = 4;
+
+    /// <summary>Messages kept at most in the whole process, over every account (about 30 MB a 100,000), least recently
+    /// sorted out first: hubs stay open while the server runs, so the bound cannot be per account.</summary>
+    internal const int SortCacheMessages = 400_000;
+
+    /// <summary>A kept mailbox not sorted for this long is dropped at the next keep of any.</summary>
+    static readonly TimeSpan SortCacheIdle = TimeSpan.FromMinutes(15);
 
     sealed class SortCacheEntry(uint uidValidity, long modSeq, long maxUid, MessageSortData[] items)
     {
@@ -23,19 +30,18 @@ internal sealed partial class AccountHub
         public long MaxUid { get; } = maxUid;
         public MessageSortData[] Items { get; } = items;
         public IReadOnlyList<MessageSortData> View { get; } = Array.AsReadOnly(items);
-        public long LastUsed { get; set; }
+        public long LastUsed { get; set; } = Environment.TickCount64;
     }
 
-    readonly Dictionary<long, SortCacheEntry> sortCache = [];
-    long sortCacheClock;
+    static readonly Dictionary<(AccountHub Hub, long MailboxId), SortCacheEntry> SortCache = [];
 
-    /// <summary>Number of messages whose sort data is kept in memory (for tests and diagnostics).</summary>
+    /// <summary>Number of this account's messages whose sort data is kept in memory (for tests and diagnostics).</summary>
     internal int SortCacheCount
     {
         get
         {
-            lock (sortCache)
-                return sortCache.Values.Sum(e => e.Items.Length);
+            lock (SortCache)
+                return SortCache.Where(p => p.Key.Hub == this).Sum(p => p.Value.Items.Length);
         }
     }
 
@@ -63,29 +69,36 @@ internal sealed partial class AccountHub
             modSeq = r.GetInt64(3);
         }
         SortCacheEntry? kept;
-        lock (sortCache)
+        lock (SortCache)
         {
-            if (sortCache.TryGetValue(mailboxId, out kept))
-                kept.LastUsed = ++sortCacheClock;
+            if (SortCache.TryGetValue((this, mailboxId), out kept))
+                kept.LastUsed = Environment.TickCount64;
         }
         if (kept is not null && kept.UidValidity == uidValidity && kept.MaxUid == maxUid && kept.Items.Length == count)
             return kept.View; // nothing appended (the highest UID would be higher) and nothing expunged (fewer messages)
 
         MessageSortData[]? items = null;
-        bool complete = true;
+        long unindexed = long.MaxValue; // lowest UID read without its index row
         if (kept is not null && kept.UidValidity == uidValidity && maxUid >= kept.MaxUid)
-            items = Update(tx, mailboxId, kept, count, ref complete);
-        items ??= Read(tx, mailboxId, 0, ref complete).ToArray();
-        // A message without its index row yet (reconcile found its file) reads as empty; it is not kept that way.
-        if (!complete)
-            return Array.AsReadOnly(items);
-        var entry = new SortCacheEntry(uidValidity, modSeq, maxUid, items);
-        Keep(mailboxId, entry);
-        return entry.View;
+            items = Update(tx, mailboxId, kept, count, ref unindexed);
+        items ??= Read(tx, mailboxId, 0, ref unindexed).ToArray();
+        if (unindexed == long.MaxValue)
+        {
+            var entry = new SortCacheEntry(uidValidity, modSeq, maxUid, items);
+            Keep(mailboxId, entry);
+            return entry.View;
+        }
+        // A message whose index row is not written yet (appended a moment ago, or found by reconcile) reads as empty;
+        // it is not kept so. What lies below it is, and the next call reads on from there (the stamp cannot match).
+        int below = 0;
+        while (below < items.Length && items[below].Uid < unindexed) below++;
+        if (below > 0)
+            Keep(mailboxId, new SortCacheEntry(uidValidity, modSeq, unindexed - 1, items[..below]));
+        return Array.AsReadOnly(items);
     }
 
     /// <summary>The kept rows minus the expunged, plus the appended; null when that does not add up to the mailbox.</summary>
-    static MessageSortData[]? Update(SqliteTransaction tx, long mailboxId, SortCacheEntry kept, long count, ref bool complete)
+    static MessageSortData[]? Update(SqliteTransaction tx, long mailboxId, SortCacheEntry kept, long count, ref long unindexed)
     {
         var gone = new HashSet<long>();
         using (var command = tx.Command("SELECT uid FROM expunged WHERE mailbox_id = $m AND modseq > $s AND uid <= $u",
@@ -94,7 +107,7 @@ internal sealed partial class AccountHub
         {
             while (r.Read()) gone.Add(r.GetInt64(0));
         }
-        var added = Read(tx, mailboxId, kept.MaxUid, ref complete);
+        var added = Read(tx, mailboxId, kept.MaxUid, ref unindexed);
         var items = new List<MessageSortData>(kept.Items.Length - gone.Count + added.Count);
         foreach (var item in kept.Items)
         {
@@ -106,7 +119,7 @@ internal sealed partial class AccountHub
     }
 
     /// <summary>Sort data of the messages above <paramref name="afterUid"/>, in UID order.</summary>
-    static List<MessageSortData> Read(SqliteTransaction tx, long mailboxId, long afterUid, ref bool complete)
+    static List<MessageSortData> Read(SqliteTransaction tx, long mailboxId, long afterUid, ref long unindexed)
     {
         using var command = tx.Command("""
             SELECT mm.uid, mm.size, mm.internaldate, mm.tz, t.sent_date, t.subject,
@@ -141,7 +154,8 @@ internal sealed partial class AccountHub
         }
         while (r.Read())
         {
-            complete &= !r.IsDBNull(18);
+            if (r.IsDBNull(18))
+                unindexed = Math.Min(unindexed, r.GetInt64(0));
             int tz = r.GetInt32(3);
             if (!offsets.TryGetValue(tz, out var offset))
                 offsets[tz] = offset = TimeSpan.FromMinutes(tz);
@@ -159,15 +173,24 @@ internal sealed partial class AccountHub
 
     void Keep(long mailboxId, SortCacheEntry entry)
     {
-        lock (sortCache)
+        lock (SortCache)
         {
-            entry.LastUsed = ++sortCacheClock;
-            sortCache[mailboxId] = entry;
-            // Least recently sorted out first, never the one just read (a single huge mailbox is kept alone).
-            while (sortCache.Count > SortCacheMailboxes || (sortCache.Count > 1 && sortCache.Values.Sum(e => (long)e.Items.Length) > SortCacheMessages))
+            SortCache[(this, mailboxId)] = entry;
+            long now = Environment.TickCount64;
+            foreach (var (key, kept) in SortCache.ToList())
             {
-                var oldest = sortCache.Where(p => p.Key != mailboxId).MinBy(p => p.Value.LastUsed);
-                sortCache.Remove(oldest.Key);
+                if (key.Hub.disposed || (kept != entry && now - kept.LastUsed > (long)SortCacheIdle.TotalMilliseconds))
+                    SortCache.Remove(key);
+            }
+            // Least recently sorted out first, never the one just read (a single huge mailbox is kept alone).
+            while (SortCache.Count > 1 && (SortCache.Count(p => p.Key.Hub == this) > SortCacheMailboxes
+                || SortCache.Values.Sum(e => (long)e.Items.Length) > SortCacheMessages))
+            {
+                bool mine = SortCache.Count(p => p.Key.Hub == this) > SortCacheMailboxes;
+                var oldest = SortCache.Where(p => p.Value != entry && (!mine || p.Key.Hub == this)).MinBy(p => p.Value.LastUsed);
+                if (oldest.Value is null)
+                    break;
+                SortCache.Remove(oldest.Key);
             }
         }
     }

@@ -74,6 +74,7 @@ static class SortSupport
             ? null
             : await new SearchEvaluator(session, selected).RunAsync(key, cancellationToken).ConfigureAwait(false);
         var data = await session.Account!.GetSortDataAsync(selected.Id, cancellationToken).ConfigureAwait(false);
+        var derived = DerivedSortKeys.For(data);
         var items = new List<SortItem>(matches?.Count ?? selected.Count);
         // Both in ascending UID order (sequence order is UID order): one merge. A message expunged by another session
         // since is left out, like SEARCH leaves it out; one appended since is not in the view yet.
@@ -86,7 +87,7 @@ static class SortSupport
                 long uid = uids[i];
                 while (d < data.Count && data[d].Uid < uid) d++;
                 if (d < data.Count && data[d].Uid == uid)
-                    items.Add(new SortItem(i + 1, uid, data[d]));
+                    items.Add(new SortItem(i + 1, uid, data[d], derived, d));
             }
             return items;
         }
@@ -95,7 +96,7 @@ static class SortSupport
         {
             while (d < data.Count && data[d].Uid < uid) d++;
             if (d < data.Count && data[d].Uid == uid)
-                items.Add(new SortItem(seq, uid, data[d]));
+                items.Add(new SortItem(seq, uid, data[d], derived, d));
         }
         return items;
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tern.Imap.Protocol;
 using Tern.Store;
 using Tern.Store.Search;
@@ -5,20 +6,54 @@ using Tern.Store.Search;
 namespace Tern.Imap.Server.Sorting;
 
 /// <summary>One message of a SORT or THREAD, with the keys RFC 5256 compares.</summary>
-public sealed class SortItem(int seq, long uid, MessageSortData data)
+public sealed class SortItem
 {
-    public int Seq { get; } = seq;
-    public long Uid { get; } = uid;
-    public MessageSortData Data { get; } = data;
+    public SortItem(int seq, long uid, MessageSortData data)
+        : this(seq, uid, data, null, 0)
+    {
+    }
+
+    /// <param name="derived">Where the base subject of <paramref name="data"/> is kept between commands (at
+    /// <paramref name="index"/>), or null.</param>
+    internal SortItem(int seq, long uid, MessageSortData data, DerivedSortKeys? derived, int index)
+    {
+        Seq = seq;
+        Uid = uid;
+        Data = data;
+        // RFC 5256 2.2 sent date: the Date header, else INTERNALDATE; compared in UTC.
+        SentDate = (data.SentDate ?? data.InternalDate).UtcTicks;
+        this.derived = derived;
+        this.index = index;
+    }
+
+    public int Seq { get; }
+    public long Uid { get; }
+    public MessageSortData Data { get; }
 
     /// <summary>RFC 5256 2.2 sent date: the Date header, else INTERNALDATE; compared in UTC.</summary>
-    public long SentDate { get; } = (data.SentDate ?? data.InternalDate).UtcTicks;
+    public long SentDate { get; }
 
+    readonly DerivedSortKeys? derived;
+    readonly int index;
     string? baseSubject;
     bool replyOrForward;
 
     /// <summary>The folded base subject (RFC 5256 2.1, compared with i;unicode-casemap).</summary>
-    public string BaseSubject => baseSubject ??= SortEngine.Fold(Sorting.BaseSubject.Extract(Data.Subject, out replyOrForward));
+    public string BaseSubject
+    {
+        get
+        {
+            if (baseSubject is null)
+            {
+                if (derived?.TryGet(index, out baseSubject, out replyOrForward) != true)
+                {
+                    baseSubject = SortEngine.Fold(Sorting.BaseSubject.Extract(Data.Subject, out replyOrForward));
+                    derived?.Set(index, baseSubject, replyOrForward);
+                }
+            }
+            return baseSubject!;
+        }
+    }
 
     public bool IsReplyOrForward
     {
@@ -27,6 +62,38 @@ public sealed class SortItem(int seq, long uid, MessageSortData data)
             _ = BaseSubject;
             return replyOrForward;
         }
+    }
+}
+
+/// <summary>Base subjects of the messages of one sort-data list of the store, computed once and kept as long as the
+/// store keeps that list (which it hands out again, the same instance, while the mailbox is unchanged): a THREAD or
+/// SORT SUBJECT of 100,000 messages then extracts and folds no subject twice.</summary>
+internal sealed class DerivedSortKeys
+{
+    static readonly ConditionalWeakTable<IReadOnlyList<MessageSortData>, DerivedSortKeys> Kept = new();
+
+    readonly string?[] subjects;
+    readonly bool[] replies;
+
+    DerivedSortKeys(int count)
+    {
+        subjects = new string?[count];
+        replies = new bool[count];
+    }
+
+    public static DerivedSortKeys For(IReadOnlyList<MessageSortData> data) => Kept.GetValue(data, d => new DerivedSortKeys(d.Count));
+
+    public bool TryGet(int index, out string? baseSubject, out bool replyOrForward)
+    {
+        baseSubject = Volatile.Read(ref subjects[index]);
+        replyOrForward = baseSubject is not null && replies[index];
+        return baseSubject is not null;
+    }
+
+    public void Set(int index, string baseSubject, bool replyOrForward)
+    {
+        replies[index] = replyOrForward;
+        Volatile.Write(ref subjects[index], baseSubject); // after the flag: a reader that sees the subject sees the flag
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using Tern.Store.Search;
@@ -66,13 +67,15 @@ public static class ThreadBuilder
             nodes.Sort(ByDate);
             return;
         }
-        var keys = new DateKey[nodes.Count];
+        var pooled = ArrayPool<DateKey>.Shared.Rent(nodes.Count);
+        var keys = pooled.AsSpan(0, nodes.Count);
         for (int i = 0; i < keys.Length; i++)
         {
             var item = nodes[i].Representative;
             keys[i] = new DateKey(item.SentDate, item.Seq);
         }
-        keys.AsSpan().Sort(CollectionsMarshal.AsSpan(nodes));
+        keys.Sort(CollectionsMarshal.AsSpan(nodes));
+        ArrayPool<DateKey>.Shared.Return(pooled);
     }
 
     /// <summary>ORDEREDSUBJECT: sorted by base subject then sent date; each run of one base subject is a thread whose
@@ -195,7 +198,8 @@ public static class ThreadBuilder
             else if (!entry.IsDummy && (top.IsDummy || (entry.Representative.IsReplyOrForward && !top.Representative.IsReplyOrForward)))
                 subjects[subject] = top;
         }
-        var topLevel = root.ChildList.ToList();
+        // The loop below only re-parents (root's list itself is not changed): it runs over that list, filtered after.
+        var topLevel = root.ChildList;
         var created = new List<ThreadNode>();
         foreach (var current in topLevel)
         {
@@ -223,7 +227,13 @@ public static class ThreadBuilder
                 created.Add(dummy);
             }
         }
-        root.ChildList = topLevel.Concat(created).Where(n => n.Parent == root).ToList();
+        if (topLevel.Count > 0)
+        {
+            topLevel.RemoveAll(n => n.Parent != root);
+            foreach (var dummy in created)
+                if (dummy.Parent == root)
+                    topLevel.Add(dummy);
+        }
 
         // (6) Sort every set of siblings by sent date, deepest first (a dummy sorts by its first child).
         var order = new List<ThreadNode>();
@@ -305,38 +315,39 @@ public static class ThreadBuilder
         sb.Append("* THREAD");
         if (threads.Count > 0)
             sb.Append(' ');
-        // A null node closes a parenthesis; a wrapped node opens one before it is written.
-        var stack = new Stack<(ThreadNode? Node, bool Wrapped)>(threads.Count * 2);
-        for (int i = threads.Count - 1; i >= 0; i--)
+        // A null node closes a parenthesis; a wrapped node opens one before it is written. One thread at a time, so
+        // the stack is as deep as a thread, not as long as the mailbox.
+        var stack = new Stack<(ThreadNode? Node, bool Wrapped)>();
+        foreach (var thread in threads)
         {
             stack.Push((null, false));
-            stack.Push((threads[i], true));
-        }
-        while (stack.Count > 0)
-        {
-            var (node, wrapped) = stack.Pop();
-            if (node is null)
+            stack.Push((thread, true));
+            while (stack.Count > 0)
             {
-                sb.Append(')');
-                continue;
-            }
-            if (wrapped)
-                sb.Append('(');
-            var children = node.ChildList;
-            if (!node.IsDummy)
-            {
-                sb.Append(byUid ? node.Item!.Uid : node.Item!.Seq);
-                if (children.Count > 0)
-                    sb.Append(' ');
-            }
-            if (children.Count == 1)
-                stack.Push((children[0], false));
-            else
-            {
-                for (int i = children.Count - 1; i >= 0; i--)
+                var (node, wrapped) = stack.Pop();
+                if (node is null)
                 {
-                    stack.Push((null, false));
-                    stack.Push((children[i], true));
+                    sb.Append(')');
+                    continue;
+                }
+                if (wrapped)
+                    sb.Append('(');
+                var children = node.ChildList;
+                if (!node.IsDummy)
+                {
+                    sb.Append(byUid ? node.Item!.Uid : node.Item!.Seq);
+                    if (children.Count > 0)
+                        sb.Append(' ');
+                }
+                if (children.Count == 1)
+                    stack.Push((children[0], false));
+                else
+                {
+                    for (int i = children.Count - 1; i >= 0; i--)
+                    {
+                        stack.Push((null, false));
+                        stack.Push((children[i], true));
+                    }
                 }
             }
         }
