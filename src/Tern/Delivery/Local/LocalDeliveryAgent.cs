@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
@@ -329,9 +330,26 @@ public sealed class LocalDeliveryAgent(
             return true;
         }, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Header octets looked at for the Delivered-To check before the header section is parsed.</summary>
+    const int HeaderScanLimit = 64 * 1024;
+
+    /// <summary>The header fields, for the Delivered-To loop check. Most messages have no Delivered-To at all: a scan of
+    /// the header section's line starts tells so without parsing it (and an empty list gives the same answer).</summary>
     async Task<HeaderList> ReadHeadersAsync(string id, CancellationToken cancellationToken)
     {
         await using var stream = queue.OpenMessage(id);
+        var buffer = ArrayPool<byte>.Shared.Rent(HeaderScanLimit);
+        try
+        {
+            int length = await stream.ReadAtLeastAsync(buffer.AsMemory(0, HeaderScanLimit), HeaderScanLimit, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (HeaderSectionLength(buffer.AsSpan(0, length)) is int end && !HasFieldAtLineStart(buffer.AsSpan(0, end), "delivered-to"u8))
+                return [];
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        stream.Position = 0;
         try
         {
             return await HeaderList.LoadAsync(ParserOptions.Default, stream, cancellationToken).ConfigureAwait(false);
@@ -340,5 +358,41 @@ public sealed class LocalDeliveryAgent(
         {
             return [];
         }
+    }
+
+    /// <summary>Octets up to the empty line that ends the header section (RFC 5322 2.1), or null when it is not in
+    /// <paramref name="data"/>.</summary>
+    internal static int? HeaderSectionLength(ReadOnlySpan<byte> data)
+    {
+        if (data.StartsWith("\r\n"u8) || data.StartsWith("\n"u8))
+            return 0;
+        int crlf = data.IndexOf("\n\r\n"u8);
+        int lf = data.IndexOf("\n\n"u8);
+        if (crlf < 0 && lf < 0)
+            return null;
+        return (crlf < 0 ? lf : lf < 0 ? crlf : Math.Min(crlf, lf)) + 1;
+    }
+
+    /// <summary>True when a line of <paramref name="headers"/> starts with the field name <paramref name="name"/>
+    /// (ASCII case-insensitive) followed by optional blanks and a colon. Folded continuation lines start with a blank,
+    /// so they never match, just as a parser would not see a field there.</summary>
+    internal static bool HasFieldAtLineStart(ReadOnlySpan<byte> headers, ReadOnlySpan<byte> name)
+    {
+        int start = 0;
+        while (start < headers.Length)
+        {
+            var line = headers[start..];
+            if (line.Length > name.Length && System.Text.Ascii.EqualsIgnoreCase(line[..name.Length], name))
+            {
+                var rest = line[name.Length..].TrimStart(" \t"u8);
+                if (rest.Length > 0 && rest[0] == (byte)':')
+                    return true;
+            }
+            int next = line.IndexOf((byte)'\n');
+            if (next < 0)
+                break;
+            start += next + 1;
+        }
+        return false;
     }
 }
