@@ -108,6 +108,10 @@ public sealed class QueueStore
         RaiseEnqueued(writer.Id);
     }
 
+    /// <summary>Raises <see cref="Enqueued"/> again for an entry that has new work for a runner: recipients added after
+    /// it was queued (an alias's targets in other domains, found at local delivery).</summary>
+    public void NotifyChanged(string id) => RaiseEnqueued(CheckId(id));
+
     void RaiseEnqueued(string id)
     {
         var handlers = Enqueued;

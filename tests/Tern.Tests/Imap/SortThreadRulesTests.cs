@@ -30,11 +30,24 @@ public sealed class SortThreadRulesTests
     [InlineData("", "", false)]
     [InlineData("   ", "", false)]
     [InlineData("Re:", "", true)]
+    [InlineData("Re: Re:  ", "", true)]
+    [InlineData("[a][b]", "[b]", false)]                        // a lone blob goes only while something follows it
+    [InlineData("[list]  Re:\tHello (fwd)\r\n", "Hello", true)]
+    [InlineData("Re: Hello [fwd: x]", "Hello [fwd: x]", true)]
     public void Base_subject_follows_RFC_5256_section_2_1(string subject, string expected, bool replyOrForward)
     {
         Assert.Equal(expected, BaseSubject.Extract(subject, out bool isReply));
         Assert.Equal(replyOrForward, isReply);
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("HELLO WORLD 42")]
+    [InlineData("hello [list] world~\u007f")]
+    [InlineData("Caf\u00e9 cr\u00e8me")]
+    [InlineData("\u01c6 \u00df \ufb01 \uac00")]
+    public void Fold_of_sort_keys_is_i_unicode_casemap(string value) =>
+        Assert.Equal(Tern.Store.Search.UnicodeCasemap.Fold(value), SortEngine.Fold(value));
 
     static SortItem Item(int seq, string? id, string subject, int day, string? refs = null, string? inReplyTo = null,
         string? from = null, long size = 100) =>

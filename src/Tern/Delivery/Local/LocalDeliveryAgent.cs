@@ -125,6 +125,7 @@ public sealed class LocalDeliveryAgent(
             return;
         var now = DateTimeOffset.UtcNow;
         bool changed = false;
+        bool forwarded = false;
         HeaderList? headers = null;
         // Index-based: the list may grow with an alias's remote targets, which are not ours.
         for (int i = 0; i < envelope.Recipients.Count; i++)
@@ -149,14 +150,15 @@ public sealed class LocalDeliveryAgent(
                 default:
                     headers ??= await ReadHeadersAsync(id, cancellationToken).ConfigureAwait(false);
                     envelope = await DeliverRecipientAsync(id, envelope, i, resolution, headers, cancellationToken).ConfigureAwait(false);
+                    forwarded |= resolution.RemoteAddresses.Count > 0;
                     break;
             }
             if (envelope is null)
                 return; // removed meanwhile
             changed = true;
         }
-        if (changed)
-            await queue.FinishIfDoneAsync(id, cancellationToken).ConfigureAwait(false);
+        if (changed && !await queue.FinishIfDoneAsync(id, cancellationToken).ConfigureAwait(false) && forwarded)
+            queue.NotifyChanged(id); // the relay reads only the entries it is told about (and rescans at its interval)
     }
 
     async Task<QueueEnvelope?> DeliverRecipientAsync(

@@ -9,8 +9,8 @@ using Tern.Queue;
 
 namespace Tern.Delivery.Remote;
 
-/// <summary>The relay's queue runner: takes new entries at once (the queue's <see cref="QueueStore.Enqueued"/> signal),
-/// rescans the queue folder at start and every <c>Relay:IntervalSeconds</c> (which also picks up <c>tern queue retry</c>
+/// <summary>The relay's queue runner: takes new entries at once (the queue's <see cref="QueueStore.Enqueued"/> signal,
+/// which names the entry, so only its envelope is read), rescans the queue folder at start and every <c>Relay:IntervalSeconds</c> (which also picks up <c>tern queue retry</c>
 /// from another process), and delivers due recipients of non-local domains.</summary>
 /// <remarks>Work is grouped by destination domain. Each domain has up to <c>MaxConcurrentPerDomain</c> workers, all
 /// domains together up to <c>MaxConcurrentDeliveries</c>; a worker keeps its SMTP session open and sends the domain's
@@ -29,6 +29,7 @@ internal sealed class RelayRunner : BackgroundService
     readonly ConcurrentDictionary<string, byte> inFlight = new(StringComparer.Ordinal);
     readonly List<Task> workers = [];
     CancellationToken hardStop;
+    volatile bool missedWake;
 
     sealed class DomainQueue
     {
@@ -58,18 +59,36 @@ internal sealed class RelayRunner : BackgroundService
         using var hard = new CancellationTokenSource();
         hardStop = hard.Token;
         using var onStop = stoppingToken.Register(() => hard.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, options.ShutdownGraceSeconds - 2))));
-        void OnEnqueued(string id) => wake.Writer.TryWrite(id);
+        void OnEnqueued(string id)
+        {
+            if (!wake.Writer.TryWrite(id))
+                missedWake = true; // too many at once: the next pass scans the whole folder
+        }
         queue.Enqueued += OnEnqueued;
         RelayLog.Started(logger, options.Relay.IntervalSeconds, options.Relay.MaxConcurrentDeliveries, options.Relay.MaxConcurrentPerDomain,
             options.Relay.Port, string.IsNullOrWhiteSpace(options.Relay.Smarthost) ? "" : $", via smarthost {options.Relay.Smarthost}");
         try
         {
             var interval = TimeSpan.FromSeconds(options.Relay.IntervalSeconds);
+            IReadOnlyCollection<string>? woken = null;
+            long nextFullScan = 0;
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
-                    await ScanAsync(stoppingToken).ConfigureAwait(false);
+                    // A wake-up reads only the entries it names: a full scan per new entry would read every envelope in
+                    // the queue for each message received (quadratic under load). The whole folder is still scanned at
+                    // start, every interval, and after a dropped wake-up.
+                    if (woken is null || missedWake || Environment.TickCount64 >= nextFullScan)
+                    {
+                        missedWake = false;
+                        nextFullScan = Environment.TickCount64 + (long)interval.TotalMilliseconds;
+                        await ScanAsync(stoppingToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await ScanAsync(woken, stoppingToken).ConfigureAwait(false);
+                    }
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -81,7 +100,8 @@ internal sealed class RelayRunner : BackgroundService
                     RelayLog.ScanFailed(logger, ex);
                 }
 #pragma warning restore CA1031
-                await WaitAsync(interval, stoppingToken).ConfigureAwait(false);
+                var untilFullScan = TimeSpan.FromMilliseconds(Math.Max(0, nextFullScan - Environment.TickCount64));
+                woken = await WaitAsync(untilFullScan, stoppingToken).ConfigureAwait(false);
             }
         }
         finally
@@ -94,28 +114,37 @@ internal sealed class RelayRunner : BackgroundService
         }
     }
 
-    /// <summary>Until the interval passes or an entry is queued; a burst of new entries is one wake-up.</summary>
-    async Task WaitAsync(TimeSpan interval, CancellationToken stoppingToken)
+    /// <summary>Until the interval passes (null: time for a full scan) or entries are queued (their ids; a burst of new
+    /// entries is one wake-up).</summary>
+    async Task<IReadOnlyCollection<string>?> WaitAsync(TimeSpan interval, CancellationToken stoppingToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(interval);
         try
         {
             await wake.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
-            while (wake.Reader.TryRead(out _)) { }
         }
         catch (OperationCanceledException)
         {
         }
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        while (wake.Reader.TryRead(out var id))
+            ids.Add(id);
+        return ids.Count > 0 ? [.. ids.Order(StringComparer.Ordinal)] : null;
     }
 
     /// <summary>Reads every envelope and schedules (entry, domain) pairs with due remote recipients.</summary>
-    internal async Task ScanAsync(CancellationToken cancellationToken)
+    internal async Task ScanAsync(CancellationToken cancellationToken) =>
+        await ScanAsync(await queue.ListAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Reads the envelopes of <paramref name="ids"/> (gone ones are skipped) and schedules their due remote
+    /// recipients.</summary>
+    internal async Task ScanAsync(IEnumerable<string> ids, CancellationToken cancellationToken)
     {
         var accounts = services.GetService<IAccountStore>();
         var local = new Dictionary<string, bool>(StringComparer.Ordinal);
         var now = DateTimeOffset.UtcNow;
-        foreach (var id in await queue.ListAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var id in ids)
         {
             QueueEnvelope? envelope;
             try { envelope = await queue.ReadEnvelopeAsync(id, cancellationToken).ConfigureAwait(false); }

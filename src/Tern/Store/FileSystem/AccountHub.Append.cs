@@ -6,11 +6,12 @@ namespace Tern.Store.FileSystem;
 
 /// <summary>Append: the file is written and fsynced by the caller, then committed in a group with every other append
 /// waiting at that moment (one directory fsync per shard, one index commit), and the caller returns after both.</summary>
+/// <remarks>The search text and SORT fields of appended messages are not part of that commit: they are derived data, written
+/// shortly afterwards in batches by <see cref="RunTextBacklogAsync"/> (see the text backlog below).</remarks>
 internal sealed partial class AccountHub
 {
-    sealed class PendingAppend(string mailbox, string tempPath, long size, byte[] structure, IndexedText text, AppendOptions options, string? importKey)
+    sealed class PendingAppend(string mailbox, string tempPath, long size, byte[] structure, AppendOptions options, string? importKey)
     {
-        public IndexedText Text { get; } = text;
         public string Mailbox { get; } = mailbox;
         public string TempPath { get; } = tempPath;
         public long Size { get; } = size;
@@ -35,7 +36,6 @@ internal sealed partial class AccountHub
         var temp = Path.Combine(TempDirectory, Guid.NewGuid().ToString("N") + ".tmp");
         long size;
         byte[] structure;
-        IndexedText text;
         try
         {
             await using (var file = new FileStream(temp, new FileStreamOptions
@@ -50,9 +50,6 @@ internal sealed partial class AccountHub
                     throw new MailStoreException(MailStoreError.OverQuota, "the message would exceed the storage quota");
                 file.Position = 0;
                 structure = StructureSerializer.Serialize(MessageAnalyzer.Analyze(file));
-                // The text index row is made here, outside the write lock, in bounded memory (MessageTextExtractor's caps).
-                file.Position = 0;
-                text = Extract(file);
                 // The file's time is the INTERNALDATE, so an index rebuilt from the files alone keeps it.
                 var date = options.InternalDate ?? DateTimeOffset.UtcNow;
                 File.SetLastWriteTimeUtc(file.SafeFileHandle, date.UtcDateTime);
@@ -67,7 +64,7 @@ internal sealed partial class AccountHub
             throw;
         }
 
-        var pending = new PendingAppend(name, temp, size, structure, text, options, importKey);
+        var pending = new PendingAppend(name, temp, size, structure, options, importKey);
         appendQueue.Enqueue(pending);
         // Not cancellable from here on: the file is written and another caller may already be committing it.
         await writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -100,6 +97,7 @@ internal sealed partial class AccountHub
         if (batch.Count == 0) return changes;
         var results = new List<(PendingAppend Item, AppendResult Result)>();
         var failed = new List<(PendingAppend Item, Exception Error)>();
+        bool backlogged = false;
         try
         {
             var connection = Writer;
@@ -178,7 +176,6 @@ internal sealed partial class AccountHub
                 insertMessage.Parameters["$size"].Value = item.Size;
                 insertMessage.Parameters["$st"].Value = item.Structure;
                 insertMessage.ExecuteNonQuery();
-                InsertText(tx, id, item.Text);
                 var date = item.Options.InternalDate ?? DateTimeOffset.UtcNow;
                 insertPlacement.Parameters["$m"].Value = mailbox.Id;
                 insertPlacement.Parameters["$u"].Value = uid;
@@ -207,6 +204,8 @@ internal sealed partial class AccountHub
             tx.SetMeta("next_message_id", nextId);
             tx.Bump("storage_used", totalBytes);
             tx.Bump("message_count", accepted.Count);
+            // Into the text backlog before the commit makes them visible: a search that sees a message also sees it pending.
+            backlogged = QueueTextBacklog(accepted.Select(a => (a.Id, a.Mailbox.Id)));
             tx.Commit();
             foreach (var (mailboxId, (name, uids, modSeq)) in appended)
                 changes.Add(new MailboxChange(mailboxId, name, MailboxChangeKind.Appended, uids, modSeq));
@@ -218,6 +217,8 @@ internal sealed partial class AccountHub
                 ? new MailStoreException(MailStoreError.DiskFull, "the disk is full")
                 : ex;
             StoreLog.AppendFailed(logger, AccountId, ex.Message);
+            if (backlogged)
+                DropFailedFromTextBacklog();
             foreach (var item in batch)
             {
                 Durable.TryDelete(item.TempPath);
@@ -235,7 +236,160 @@ internal sealed partial class AccountHub
         foreach (var (item, result) in results)
             item.Done.TrySetResult(result);
         if (results.Count > 0)
+        {
             MarkDirty();
+            ScheduleTextBacklog();
+        }
         return changes;
+    }
+
+    // The text backlog. Indexing a message's text (FTS5 trigrams over up to a megabyte of folded text, and the SORT/THREAD
+    // fields) costs more than the rest of its append together, so it is kept out of the append's durable commit: the
+    // message ids go into this backlog before that commit, and a background pass indexes them TextBacklogDelay later, up
+    // to IndexBatch messages in one transaction (one FTS5 segment instead of one per message) committed without an fsync
+    // of its own. The text index is derived data: after a crash the rows that did not make it are missing, and
+    // EnsureTextIndexedAsync finds and indexes them (a fresh process knows no mailbox as indexed). Within the process
+    // every search and sort first drains the backlog (DrainTextBacklogAsync), so a message is never found missing.
+
+    readonly Lock textBacklogGate = new();
+    readonly SemaphoreSlim textBacklogWriter = new(1, 1);
+    List<(long Id, long Origin)> textBacklog = [];
+    bool textBacklogScheduled;
+    /// <summary>Bumped when an append batch fails after its ids were backlogged: their ids may be given again, so a pass
+    /// that took them must not index what it read under them.</summary>
+    long textBacklogEpoch;
+
+    /// <summary>How long after an append its text is indexed: appends in between share the pass (and its transaction).
+    /// Tests lengthen it to look at messages still in the backlog.</summary>
+    internal TimeSpan TextBacklogDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Messages waiting for their text rows (for tests and diagnostics).</summary>
+    internal int TextBacklogCount
+    {
+        get { lock (textBacklogGate) return textBacklog.Count; }
+    }
+
+    bool QueueTextBacklog(IEnumerable<(long Id, long Origin)> messages)
+    {
+        lock (textBacklogGate)
+        {
+            int before = textBacklog.Count;
+            textBacklog.AddRange(messages);
+            return textBacklog.Count > before;
+        }
+    }
+
+    /// <summary>An append batch failed after its ids went into the backlog (under the write lock, so nothing was
+    /// added after them): take them out again, and make a pass that already took them discard what it read.</summary>
+    void DropFailedFromTextBacklog()
+    {
+        lock (textBacklogGate)
+        {
+            textBacklogEpoch++;
+            textBacklog = [];
+        }
+        // Whatever the backlog held may now be unindexed without being pending: the next search looks for it.
+        ForgetTextIndexed();
+    }
+
+    void ScheduleTextBacklog()
+    {
+        lock (textBacklogGate)
+        {
+            if (textBacklogScheduled || textBacklog.Count == 0)
+                return;
+            textBacklogScheduled = true;
+        }
+        _ = Task.Run(RunTextBacklogAsync);
+    }
+
+    async Task RunTextBacklogAsync()
+    {
+        try
+        {
+            await Task.Delay(TextBacklogDelay, lifetime.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (textBacklogGate) textBacklogScheduled = false;
+            return; // closing: the rows are found missing after the next start
+        }
+        lock (textBacklogGate) textBacklogScheduled = false;
+        try
+        {
+            await DrainTextBacklogAsync(lifetime.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or MailStoreException or SqliteException or IOException)
+        {
+            // Not indexed now: searches find these messages missing (the mailboxes are no longer known as indexed).
+            ForgetTextIndexed();
+            if (ex is not (OperationCanceledException or ObjectDisposedException))
+                StoreLog.TextIndexFailed(logger, AccountId, 0, ex.Message);
+        }
+        ScheduleTextBacklog(); // appends that came in while the last batch was written
+    }
+
+    /// <summary>Indexes every backlogged message now; returns when they (and any pass already writing) are committed.</summary>
+    internal async Task DrainTextBacklogAsync(CancellationToken cancellationToken)
+    {
+        lock (textBacklogGate)
+        {
+            if (textBacklog.Count == 0 && textBacklogWriter.CurrentCount > 0)
+                return;
+        }
+        await textBacklogWriter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                List<(long Id, long Origin)> batch;
+                long epoch;
+                lock (textBacklogGate)
+                {
+                    if (textBacklog.Count == 0)
+                        return;
+                    int take = Math.Min(IndexBatch, textBacklog.Count);
+                    batch = textBacklog.GetRange(0, take);
+                    textBacklog.RemoveRange(0, take);
+                    epoch = textBacklogEpoch;
+                }
+                await IndexTextAsync(batch, epoch, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            textBacklogWriter.Release();
+        }
+    }
+
+    /// <summary>Reads the files outside the write lock, then writes their rows in one transaction without an fsync of its
+    /// own (the next durable commit, or the clean shutdown, carries it to disk).</summary>
+    async Task IndexTextAsync(List<(long Id, long Origin)> batch, long epoch, CancellationToken cancellationToken)
+    {
+        var extracted = new List<(long Id, IndexedText Text)>(batch.Count);
+        foreach (var (id, origin) in batch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            extracted.Add((id, ExtractFile(id, origin) ?? Unreadable));
+        }
+        await WriteAsync((tx, _) =>
+        {
+            lock (textBacklogGate)
+            {
+                if (epoch != textBacklogEpoch)
+                    return 0; // an append failed meanwhile and the ids may have been given again; the next search rescans
+            }
+            using var missing = tx.Command("SELECT count(*) FROM messages WHERE id = $id AND NOT EXISTS (SELECT 1 FROM message_meta WHERE message_id = $id)",
+                ("$id", 0L));
+            foreach (var (id, text) in extracted)
+            {
+                // Expunged meanwhile, or indexed already by a catch-up (EnsureTextIndexedAsync): nothing to do.
+                missing.Parameters["$id"].Value = id;
+                if ((long)missing.ExecuteScalar()! == 0)
+                    continue;
+                InsertText(tx, id, text);
+            }
+            return 0;
+        }, cancellationToken, durable: false).ConfigureAwait(false);
     }
 }

@@ -3,8 +3,8 @@ using Tern.Store.Search;
 
 namespace Tern.Store.FileSystem;
 
-/// <summary>The text index (FTS5 trigram over folded text) and the SORT/THREAD fields: written with each appended
-/// message, filled lazily for messages of an index that predates it, and read by SEARCH, SORT and THREAD.</summary>
+/// <summary>The text index (FTS5 trigram over folded text) and the SORT/THREAD fields: written for appended messages
+/// shortly after their commit (the text backlog in AccountHub.Append.cs), filled lazily for messages of an index that predates it, and read by SEARCH, SORT and THREAD.</summary>
 internal sealed partial class AccountHub
 {
     /// <summary>Messages text-indexed per write transaction while catching up.</summary>
@@ -92,8 +92,10 @@ internal sealed partial class AccountHub
     /// before version 3, or rows lost to a rebuild. Files are read outside the write lock; rows go in in batches.</summary>
     internal async Task<int> EnsureTextIndexedAsync(long? mailboxId, CancellationToken cancellationToken)
     {
-        // Appends index their messages as they commit, so once a mailbox has been caught up it stays so; only reconcile
-        // (at open, or verify) adds messages without text, and it clears this.
+        // Appended messages wait in the text backlog (AccountHub.Append.cs) until a background pass indexes them; drain it
+        // first, and once a mailbox has been caught up it stays so. Only reconcile (at open, or verify), copies from a
+        // mailbox not caught up, and a failed backlog pass leave messages without text, and they clear this.
+        await DrainTextBacklogAsync(cancellationToken).ConfigureAwait(false);
         long generation;
         lock (textIndexed)
         {
@@ -265,33 +267,5 @@ internal sealed partial class AccountHub
                 result.Add(uid);
         }
         return result;
-    }
-
-    public async Task<IReadOnlyList<MessageSortData>> GetSortDataAsync(long mailboxId, CancellationToken cancellationToken)
-    {
-        await EnsureTextIndexedAsync(mailboxId, cancellationToken).ConfigureAwait(false);
-        using var connection = OpenRead();
-        using var command = connection.Command("""
-            SELECT mm.uid, mm.size, mm.internaldate, mm.tz, t.sent_date, t.subject,
-                t.from_name, t.from_mailbox, t.from_host, t.to_name, t.to_mailbox, t.to_host, t.cc_name, t.cc_mailbox, t.cc_host,
-                t.msgid, t.in_reply_to, t.refs
-            FROM mailbox_messages mm LEFT JOIN message_meta t ON t.message_id = mm.message_id
-            WHERE mm.mailbox_id = $m ORDER BY mm.uid
-            """, ("$m", mailboxId));
-        using var r = command.ExecuteReader();
-        var list = new List<MessageSortData>();
-        while (r.Read())
-        {
-            string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-            EnvelopeAddress? A(int i) => r.IsDBNull(i + 1) ? null : new EnvelopeAddress(S(i), null, S(i + 1), S(i + 2));
-            var refs = S(17);
-            list.Add(new MessageSortData(
-                r.GetInt64(0), r.GetInt64(1),
-                DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(2)).ToOffset(TimeSpan.FromMinutes(r.GetInt32(3))),
-                r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(4)),
-                S(5), A(6), A(9), A(12), S(15), S(16),
-                refs is null ? [] : refs.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
-        }
-        return list;
     }
 }

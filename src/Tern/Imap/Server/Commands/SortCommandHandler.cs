@@ -69,20 +69,39 @@ static class SortSupport
     /// <summary>The messages the search key matches, in sequence order, with their sort data.</summary>
     public static async Task<List<SortItem>> MatchAsync(ImapSession session, SelectedMailbox selected, SearchKey key, CancellationToken cancellationToken)
     {
-        var matches = await new SearchEvaluator(session, selected).RunAsync(key, cancellationToken).ConfigureAwait(false);
+        // ALL (what clients send to sort or thread a whole mailbox) is every message of this session's view: no search.
+        var matches = IsAll(key)
+            ? null
+            : await new SearchEvaluator(session, selected).RunAsync(key, cancellationToken).ConfigureAwait(false);
         var data = await session.Account!.GetSortDataAsync(selected.Id, cancellationToken).ConfigureAwait(false);
-        var byUid = new Dictionary<long, Store.MessageSortData>(data.Count);
-        foreach (var d in data)
-            byUid[d.Uid] = d;
-        var items = new List<SortItem>(matches.Count);
+        var items = new List<SortItem>(matches?.Count ?? selected.Count);
+        // Both in ascending UID order (sequence order is UID order): one merge. A message expunged by another session
+        // since is left out, like SEARCH leaves it out; one appended since is not in the view yet.
+        int d = 0;
+        if (matches is null)
+        {
+            var uids = selected.Uids;
+            for (int i = 0; i < uids.Count; i++)
+            {
+                long uid = uids[i];
+                while (d < data.Count && data[d].Uid < uid) d++;
+                if (d < data.Count && data[d].Uid == uid)
+                    items.Add(new SortItem(i + 1, uid, data[d]));
+            }
+            return items;
+        }
+        matches.Sort((a, b) => a.Uid.CompareTo(b.Uid)); // already so; the merge depends on it
         foreach (var (seq, uid) in matches)
         {
-            // A message expunged by another session since the search is left out, like SEARCH leaves it out.
-            if (byUid.TryGetValue(uid, out var d))
-                items.Add(new SortItem(seq, uid, d));
+            while (d < data.Count && data[d].Uid < uid) d++;
+            if (d < data.Count && data[d].Uid == uid)
+                items.Add(new SortItem(seq, uid, data[d]));
         }
         return items;
     }
+
+    static bool IsAll(SearchKey key) =>
+        key.Kind == SearchKeyKind.All || (key.Kind == SearchKeyKind.And && key.Children!.All(IsAll));
 
     /// <summary>The ESEARCH response of SEARCH RETURN (RFC 4731) or SORT RETURN (RFC 5267), with RFC 9394 PARTIAL.
     /// <paramref name="numbers"/> in result order: ascending for SEARCH, sort order for SORT.</summary>

@@ -16,31 +16,27 @@ namespace Tern.Imap.Server.Sorting;
 public static class BaseSubject
 {
     /// <param name="subject">The Subject with its encoded-words already decoded (step 1's first part).</param>
+    /// <remarks>Works on a window [start, end) of the subject and allocates at most the result: SORT and THREAD run it
+    /// on every message of a mailbox.</remarks>
     public static string Extract(string? subject, out bool isReplyOrForward)
     {
         isReplyOrForward = false;
         if (string.IsNullOrEmpty(subject))
             return "";
         // (1) Tabs and continuations to a space, runs of spaces to one.
-        var sb = new StringBuilder(subject.Length);
-        foreach (char c in subject)
-        {
-            char ch = c is '\t' or '\r' or '\n' ? ' ' : c;
-            if (ch == ' ' && sb.Length > 0 && sb[^1] == ' ')
-                continue;
-            sb.Append(ch);
-        }
-        string s = sb.ToString();
+        string s = subject.AsSpan().IndexOfAny('\t', '\r', '\n') >= 0 || subject.Contains("  ", StringComparison.Ordinal)
+            ? Collapse(subject) : subject;
+        int start = 0, end = s.Length;
         while (true)
         {
             // (2) Trailers: "(fwd)" or white space, repeatedly.
             while (true)
             {
-                if (s.EndsWith(' '))
-                    s = s[..^1];
-                else if (s.EndsWith("(fwd)", StringComparison.OrdinalIgnoreCase))
+                if (end > start && s[end - 1] == ' ')
+                    end--;
+                else if (end - start >= 5 && s.AsSpan(end - 5, 5).Equals("(fwd)", StringComparison.OrdinalIgnoreCase))
                 {
-                    s = s[..^5];
+                    end -= 5;
                     isReplyOrForward = true;
                 }
                 else
@@ -49,50 +45,63 @@ public static class BaseSubject
             // (3)-(5) Leaders, and a lone blob when something remains after it.
             while (true)
             {
-                int at = Leader(s, out bool refwd);
-                if (at > 0)
+                int at = Leader(s, start, end, out bool refwd);
+                if (at > start)
                 {
-                    s = s[at..];
+                    start = at;
                     isReplyOrForward |= refwd;
                     continue;
                 }
-                int blob = Blob(s, 0);
-                if (blob > 0 && blob < s.Length)
+                int blob = Blob(s, start, end);
+                if (blob > start && blob < end)
                 {
-                    s = s[blob..];
+                    start = blob;
                     continue;
                 }
                 break;
             }
             // (6) "[fwd: ... ]" around the rest: unwrap and start again at (2).
-            if (s.Length >= 6 && s.StartsWith("[fwd:", StringComparison.OrdinalIgnoreCase) && s.EndsWith(']'))
+            if (end - start >= 6 && s.AsSpan(start, 5).Equals("[fwd:", StringComparison.OrdinalIgnoreCase) && s[end - 1] == ']')
             {
-                s = s[5..^1];
+                start += 5;
+                end--;
                 isReplyOrForward = true;
                 continue;
             }
-            return s;
+            return start == 0 && end == s.Length ? s : s[start..end];
         }
     }
 
-    /// <summary>Length of a subj-leader at the start of <paramref name="s"/>, or 0.</summary>
-    static int Leader(string s, out bool refwd)
+    static string Collapse(string subject)
+    {
+        var sb = new StringBuilder(subject.Length);
+        foreach (char c in subject)
+        {
+            char ch = c is '\t' or '\r' or '\n' ? ' ' : c;
+            if (ch == ' ' && sb.Length > 0 && sb[^1] == ' ')
+                continue;
+            sb.Append(ch);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>End of a subj-leader at <paramref name="i"/> (within <paramref name="end"/>), or 0.</summary>
+    static int Leader(string s, int i, int end, out bool refwd)
     {
         refwd = false;
-        if (s.Length == 0)
+        if (i >= end)
             return 0;
-        if (s[0] == ' ')
-            return 1;
-        int i = 0;
+        if (s[i] == ' ')
+            return i + 1;
         while (true)
         {
-            int after = Refwd(s, i);
+            int after = Refwd(s, i, end);
             if (after > 0)
             {
                 refwd = true;
                 return after;
             }
-            int blob = Blob(s, i);
+            int blob = Blob(s, i, end);
             if (blob == 0)
                 return 0;
             i = blob;
@@ -100,33 +109,33 @@ public static class BaseSubject
     }
 
     /// <summary>End of a subj-refwd starting at <paramref name="i"/>, or 0.</summary>
-    static int Refwd(string s, int i)
+    static int Refwd(string s, int i, int end)
     {
         foreach (var word in (ReadOnlySpan<string>)["re", "fwd", "fw"])
         {
-            if (string.Compare(s, i, word, 0, word.Length, StringComparison.OrdinalIgnoreCase) != 0 || i + word.Length > s.Length)
+            if (i + word.Length > end || !s.AsSpan(i, word.Length).Equals(word, StringComparison.OrdinalIgnoreCase))
                 continue;
             int j = i + word.Length;
-            while (j < s.Length && s[j] == ' ') j++;
-            int blob = Blob(s, j);
+            while (j < end && s[j] == ' ') j++;
+            int blob = Blob(s, j, end);
             if (blob > 0) j = blob;
-            if (j < s.Length && s[j] == ':')
+            if (j < end && s[j] == ':')
                 return j + 1;
         }
         return 0;
     }
 
     /// <summary>End of a subj-blob ("[" *BLOBCHAR "]" *WSP) starting at <paramref name="i"/>, or 0.</summary>
-    static int Blob(string s, int i)
+    static int Blob(string s, int i, int end)
     {
-        if (i >= s.Length || s[i] != '[')
+        if (i >= end || s[i] != '[')
             return 0;
         int j = i + 1;
-        while (j < s.Length && s[j] != ']' && s[j] != '[') j++;
-        if (j >= s.Length || s[j] != ']')
+        while (j < end && s[j] != ']' && s[j] != '[') j++;
+        if (j >= end || s[j] != ']')
             return 0;
         j++;
-        while (j < s.Length && s[j] == ' ') j++;
+        while (j < end && s[j] == ' ') j++;
         return j;
     }
 }

@@ -18,15 +18,7 @@ public sealed class SortItem(int seq, long uid, MessageSortData data)
     bool replyOrForward;
 
     /// <summary>The folded base subject (RFC 5256 2.1, compared with i;unicode-casemap).</summary>
-    public string BaseSubject
-    {
-        get
-        {
-            if (baseSubject is null)
-                baseSubject = UnicodeCasemap.Fold(Sorting.BaseSubject.Extract(Data.Subject, out replyOrForward));
-            return baseSubject;
-        }
-    }
+    public string BaseSubject => baseSubject ??= SortEngine.Fold(Sorting.BaseSubject.Extract(Data.Subject, out replyOrForward));
 
     public bool IsReplyOrForward
     {
@@ -44,37 +36,114 @@ public static class SortEngine
 {
     public static List<SortItem> Sort(IEnumerable<SortItem> items, IReadOnlyList<SortCriterion> criteria)
     {
-        // Keys computed once per message and criterion, not once per comparison.
-        var keyed = items.Select(i => (Item: i, Keys: criteria.Select(c => Key(i, c.Key)).ToArray())).ToArray();
-        Array.Sort(keyed, (a, b) =>
-        {
-            for (int n = 0; n < criteria.Count; n++)
-            {
-                int c = a.Keys[n] is string sa ? UnicodeCasemap.CompareFolded(sa, (string)b.Keys[n]) : ((long)a.Keys[n]).CompareTo((long)b.Keys[n]);
-                if (c != 0)
-                    return criteria[n].Reverse ? -c : c;
-            }
-            return a.Item.Seq.CompareTo(b.Item.Seq);
-        });
-        return [.. keyed.Select(k => k.Item)];
+        var array = items as SortItem[] ?? items.ToArray();
+        // Keys computed once per message and criterion, not once per comparison; numbers unboxed.
+        var comparer = new KeyComparer(array, criteria);
+        var order = new int[array.Length];
+        for (int i = 0; i < order.Length; i++)
+            order[i] = i;
+        Array.Sort(order, comparer);
+        var sorted = new List<SortItem>(array.Length);
+        foreach (int i in order)
+            sorted.Add(array[i]);
+        return sorted;
     }
 
-    static object Key(SortItem item, SortKey key)
+    /// <summary>i;unicode-casemap folding (RFC 5051) with a fast path for ASCII, where it is plain upper-casing.</summary>
+    internal static string Fold(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+            return "";
+        bool lower = false;
+        foreach (char c in value)
+        {
+            if (c > 0x7F)
+                return UnicodeCasemap.Fold(value);
+            lower |= c is >= 'a' and <= 'z';
+        }
+        if (!lower)
+            return value;
+        return string.Create(value.Length, value, static (span, source) =>
+        {
+            for (int i = 0; i < span.Length; i++)
+            {
+                char c = source[i];
+                span[i] = c is >= 'a' and <= 'z' ? (char)(c - 32) : c;
+            }
+        });
+    }
+
+    /// <summary>Compares positions in the item array by each criterion in turn, then by sequence number.</summary>
+    sealed class KeyComparer : IComparer<int>
+    {
+        readonly long[]?[] numbers;
+        readonly string[]?[] strings;
+        readonly bool[] reverse;
+        readonly int[] seqs;
+
+        public KeyComparer(SortItem[] items, IReadOnlyList<SortCriterion> criteria)
+        {
+            numbers = new long[]?[criteria.Count];
+            strings = new string[]?[criteria.Count];
+            reverse = new bool[criteria.Count];
+            seqs = new int[items.Length];
+            for (int i = 0; i < items.Length; i++)
+                seqs[i] = items[i].Seq;
+            for (int n = 0; n < criteria.Count; n++)
+            {
+                reverse[n] = criteria[n].Reverse;
+                var key = criteria[n].Key;
+                if (IsNumeric(key))
+                {
+                    var values = numbers[n] = new long[items.Length];
+                    for (int i = 0; i < items.Length; i++)
+                        values[i] = Number(items[i], key);
+                }
+                else
+                {
+                    var values = strings[n] = new string[items.Length];
+                    for (int i = 0; i < items.Length; i++)
+                        values[i] = Text(items[i], key);
+                }
+            }
+        }
+
+        public int Compare(int a, int b)
+        {
+            for (int n = 0; n < reverse.Length; n++)
+            {
+                int c = numbers[n] is { } values ? values[a].CompareTo(values[b]) : UnicodeCasemap.CompareFolded(strings[n]![a], strings[n]![b]);
+                if (c != 0)
+                    return reverse[n] ? -c : c;
+            }
+            return seqs[a].CompareTo(seqs[b]);
+        }
+    }
+
+    static bool IsNumeric(SortKey key) =>
+        key is not (SortKey.Subject or SortKey.From or SortKey.To or SortKey.Cc or SortKey.DisplayFrom or SortKey.DisplayTo);
+
+    static long Number(SortItem item, SortKey key) => key switch
+    {
+        SortKey.Arrival => item.Data.InternalDate.UtcTicks,
+        SortKey.Date => item.SentDate,
+        SortKey.Size => item.Data.Size,
+        _ => 0L,
+    };
+
+    static string Text(SortItem item, SortKey key)
     {
         var d = item.Data;
         return key switch
         {
-            SortKey.Arrival => d.InternalDate.UtcTicks,
-            SortKey.Date => item.SentDate,
-            SortKey.Size => d.Size,
             SortKey.Subject => item.BaseSubject,
             // RFC 5256 3: the addr-mailbox of the first address; an empty string when there is none.
-            SortKey.From => UnicodeCasemap.Fold(d.From?.Mailbox),
-            SortKey.To => UnicodeCasemap.Fold(d.To?.Mailbox),
-            SortKey.Cc => UnicodeCasemap.Fold(d.Cc?.Mailbox),
-            SortKey.DisplayFrom => UnicodeCasemap.Fold(Display(d.From)),
-            SortKey.DisplayTo => UnicodeCasemap.Fold(Display(d.To)),
-            _ => 0L,
+            SortKey.From => Fold(d.From?.Mailbox),
+            SortKey.To => Fold(d.To?.Mailbox),
+            SortKey.Cc => Fold(d.Cc?.Mailbox),
+            SortKey.DisplayFrom => Fold(Display(d.From)),
+            SortKey.DisplayTo => Fold(Display(d.To)),
+            _ => "",
         };
     }
 

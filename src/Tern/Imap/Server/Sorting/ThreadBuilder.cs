@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Tern.Store.Search;
 
@@ -6,19 +7,31 @@ namespace Tern.Imap.Server.Sorting;
 /// <summary>A node of a THREAD result; a dummy (no message) stands for a message that is referenced but absent.</summary>
 public sealed class ThreadNode(SortItem? item)
 {
+    static readonly List<ThreadNode> None = [];
+    List<ThreadNode>? children; // most nodes of a big mailbox have none: no list for them
+
     public SortItem? Item { get; set; } = item;
     public ThreadNode? Parent { get; set; }
-    public List<ThreadNode> Children { get; set; } = [];
+    public IReadOnlyList<ThreadNode> Children => ChildList;
     public bool IsDummy => Item is null;
 
+    /// <summary>The children, for reading (an empty shared list when there are none) and sorting in place.</summary>
+    internal List<ThreadNode> ChildList
+    {
+        get => children ?? None;
+        set => children = value.Count == 0 ? null : value;
+    }
+
     /// <summary>RFC 5256 3: a dummy sorts and is named by its first child.</summary>
-    internal SortItem Representative => Item ?? Children[0].Representative;
+    internal SortItem Representative => Item ?? children![0].Representative;
 
     internal void Adopt(ThreadNode child)
     {
         child.Parent = this;
-        Children.Add(child);
+        (children ??= []).Add(child);
     }
+
+    internal void Remove(ThreadNode child) => children?.Remove(child);
 }
 
 /// <summary>RFC 5256 3: THREAD=ORDEREDSUBJECT and THREAD=REFERENCES, and the thread-list response syntax.</summary>
@@ -31,6 +44,36 @@ public static class ThreadBuilder
         int c = x.SentDate.CompareTo(y.SentDate);
         return c != 0 ? c : x.Seq.CompareTo(y.Seq);
     };
+
+    /// <summary>A node's place in date order: its (representative's) sent date, then sequence number (unique).</summary>
+    readonly record struct DateKey(long Date, int Seq) : IComparable<DateKey>
+    {
+        public int CompareTo(DateKey other)
+        {
+            int c = Date.CompareTo(other.Date);
+            return c != 0 ? c : Seq.CompareTo(other.Seq);
+        }
+    }
+
+    /// <summary>Sorts siblings by <see cref="ByDate"/>; long lists with their keys taken out once (100,000 threads at
+    /// the top level of a big mailbox).</summary>
+    static void SortByDate(List<ThreadNode> nodes)
+    {
+        if (nodes.Count < 2)
+            return;
+        if (nodes.Count < 32)
+        {
+            nodes.Sort(ByDate);
+            return;
+        }
+        var keys = new DateKey[nodes.Count];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            var item = nodes[i].Representative;
+            keys[i] = new DateKey(item.SentDate, item.Seq);
+        }
+        keys.AsSpan().Sort(CollectionsMarshal.AsSpan(nodes));
+    }
 
     /// <summary>ORDEREDSUBJECT: sorted by base subject then sent date; each run of one base subject is a thread whose
     /// first message is the parent of all the others; threads in order of their first message's sent date.</summary>
@@ -55,15 +98,15 @@ public static class ThreadBuilder
             current = new ThreadNode(item);
             threads.Add(current);
         }
-        threads.Sort(ByDate);
+        SortByDate(threads);
         return threads;
     }
 
     /// <summary>REFERENCES: the algorithm of RFC 5256 3, steps 1 to 6. <paramref name="items"/> in sequence order.</summary>
     public static List<ThreadNode> References(IReadOnlyList<SortItem> items)
     {
-        var byId = new Dictionary<string, ThreadNode>(StringComparer.Ordinal); // RFC 5256: Message IDs compare case-sensitively
-        var containers = new List<ThreadNode>();
+        var byId = new Dictionary<string, ThreadNode>(items.Count, StringComparer.Ordinal); // RFC 5256: Message IDs compare case-sensitively
+        var containers = new List<ThreadNode>(items.Count);
         ThreadNode Lookup(string id)
         {
             if (!byId.TryGetValue(id, out var node))
@@ -75,36 +118,52 @@ public static class ThreadBuilder
             return node;
         }
 
-        foreach (var item in items)
+        for (int n = 0; n < items.Count; n++)
         {
+            var item = items[n];
             ThreadNode node;
             var id = item.Data.MessageId;
             ThreadNode? existing = null;
-            if (id is not null && byId.TryGetValue(id, out existing) && existing.IsDummy)
-                (node = existing).Item = item;
+            if (id is not null)
+            {
+                ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(byId, id, out bool found);
+                existing = slot;
+                if (found && existing!.IsDummy)
+                    (node = existing).Item = item;
+                else
+                {
+                    // A duplicate of an earlier message's Message-ID: a unique one (only the first keeps the ID).
+                    node = new ThreadNode(item);
+                    containers.Add(node);
+                    if (!found)
+                        slot = node;
+                }
+            }
             else
             {
-                // No Message-ID, or a duplicate of an earlier message's: a unique one (only the first keeps the ID).
+                // No Message-ID: a unique one.
                 node = new ThreadNode(item);
                 containers.Add(node);
-                if (id is not null && existing is null)
-                    byId[id] = node;
             }
-            IReadOnlyList<string> refs = item.Data.References.Count > 0 ? item.Data.References
-                : item.Data.InReplyTo is { } irt ? [irt] : [];
+            var references = item.Data.References;
             // (1A) Link each reference to the next, unless the child already has a parent or a loop would result.
             ThreadNode? previous = null;
-            foreach (var reference in refs)
+            if (references.Count > 0)
             {
-                var container = Lookup(reference);
-                if (previous is not null && container.Parent is null && !WouldLoop(previous, container))
-                    previous.Adopt(container);
-                previous = container;
+                for (int r = 0; r < references.Count; r++)
+                {
+                    var container = Lookup(references[r]);
+                    if (previous is not null && container.Parent is null && !WouldLoop(previous, container))
+                        previous.Adopt(container);
+                    previous = container;
+                }
             }
+            else if (item.Data.InReplyTo is { } inReplyTo)
+                previous = Lookup(inReplyTo);
             // (1B) The last reference is the parent; an existing parent (a truncated References) gives way.
             if (previous is not null && node.Parent != previous && !WouldLoop(previous, node))
             {
-                node.Parent?.Children.Remove(node);
+                node.Parent?.Remove(node);
                 previous.Adopt(node);
             }
         }
@@ -119,14 +178,14 @@ public static class ThreadBuilder
         Prune(root);
 
         // (4) Sort the top level by sent date; a dummy by its first child, after sorting its children.
-        foreach (var top in root.Children)
+        foreach (var top in root.ChildList)
             if (top.IsDummy)
-                top.Children.Sort(ByDate);
-        root.Children.Sort(ByDate);
+                SortByDate(top.ChildList);
+        SortByDate(root.ChildList);
 
         // (5) Merge top-level threads with the same base subject.
-        var subjects = new Dictionary<string, ThreadNode>(StringComparer.Ordinal);
-        foreach (var top in root.Children)
+        var subjects = new Dictionary<string, ThreadNode>(root.ChildList.Count, StringComparer.Ordinal);
+        foreach (var top in root.ChildList)
         {
             var subject = top.Representative.BaseSubject;
             if (subject.Length == 0)
@@ -136,7 +195,7 @@ public static class ThreadBuilder
             else if (!entry.IsDummy && (top.IsDummy || (entry.Representative.IsReplyOrForward && !top.Representative.IsReplyOrForward)))
                 subjects[subject] = top;
         }
-        var topLevel = root.Children.ToList();
+        var topLevel = root.ChildList.ToList();
         var created = new List<ThreadNode>();
         foreach (var current in topLevel)
         {
@@ -147,9 +206,9 @@ public static class ThreadBuilder
                 continue;
             if (entry.IsDummy && current.IsDummy)
             {
-                foreach (var child in current.Children)
+                foreach (var child in current.ChildList)
                     entry.Adopt(child);
-                current.Children = [];
+                current.ChildList = [];
                 current.Parent = null;
             }
             else if (entry.IsDummy || (current.Representative.IsReplyOrForward && !entry.Representative.IsReplyOrForward && !current.IsDummy))
@@ -164,7 +223,7 @@ public static class ThreadBuilder
                 created.Add(dummy);
             }
         }
-        root.Children = topLevel.Concat(created).Where(n => n.Parent == root).ToList();
+        root.ChildList = topLevel.Concat(created).Where(n => n.Parent == root).ToList();
 
         // (6) Sort every set of siblings by sent date, deepest first (a dummy sorts by its first child).
         var order = new List<ThreadNode>();
@@ -174,12 +233,13 @@ public static class ThreadBuilder
         {
             var n = stack.Pop();
             order.Add(n);
-            foreach (var c in n.Children)
-                stack.Push(c);
+            foreach (var c in n.ChildList)
+                if (c.ChildList.Count > 0)
+                    stack.Push(c);
         }
         for (int i = order.Count - 1; i >= 0; i--)
-            order[i].Children.Sort(ByDate);
-        return root.Children;
+            SortByDate(order[i].ChildList);
+        return root.ChildList.Count == 0 ? [] : root.ChildList;
     }
 
     /// <summary>True when making <paramref name="parent"/> the parent of <paramref name="child"/> would make a loop.</summary>
@@ -200,26 +260,40 @@ public static class ThreadBuilder
         while (work.Count > 0)
         {
             var parent = work.Pop();
-            var kept = new List<ThreadNode>(parent.Children.Count);
+            // Most messages have no dummy among their children (all of them, in a mailbox without references).
+            bool dummies = false;
+            foreach (var c in parent.ChildList)
+                dummies |= c.IsDummy;
+            if (!dummies)
+            {
+                foreach (var c in parent.ChildList)
+                {
+                    c.Parent = parent;
+                    if (c.ChildList.Count > 0)
+                        work.Push(c);
+                }
+                continue;
+            }
+            var kept = new List<ThreadNode>(parent.ChildList.Count);
             var pending = new Stack<ThreadNode>();
-            for (int i = parent.Children.Count - 1; i >= 0; i--)
-                pending.Push(parent.Children[i]);
+            for (int i = parent.ChildList.Count - 1; i >= 0; i--)
+                pending.Push(parent.ChildList[i]);
             while (pending.Count > 0)
             {
                 var c = pending.Pop();
-                if (c.IsDummy && c.Children.Count == 0)
+                if (c.IsDummy && c.ChildList.Count == 0)
                     continue;
-                if (c.IsDummy && (parent != root || c.Children.Count == 1))
+                if (c.IsDummy && (parent != root || c.ChildList.Count == 1))
                 {
-                    for (int i = c.Children.Count - 1; i >= 0; i--)
-                        pending.Push(c.Children[i]);
+                    for (int i = c.ChildList.Count - 1; i >= 0; i--)
+                        pending.Push(c.ChildList[i]);
                     continue;
                 }
                 c.Parent = parent;
                 kept.Add(c);
                 work.Push(c);
             }
-            parent.Children = kept;
+            parent.ChildList = kept;
         }
     }
 
@@ -227,26 +301,28 @@ public static class ThreadBuilder
     /// by each in parentheses ("1 (2)(3)"); a dummy writes only its children. Iterative: threads can be very deep.</summary>
     public static string Format(IReadOnlyList<ThreadNode> threads, bool byUid)
     {
-        var sb = new StringBuilder("* THREAD");
+        var sb = new StringBuilder(16 + threads.Count * 10);
+        sb.Append("* THREAD");
         if (threads.Count > 0)
             sb.Append(' ');
-        var stack = new Stack<object>();
+        // A null node closes a parenthesis; a wrapped node opens one before it is written.
+        var stack = new Stack<(ThreadNode? Node, bool Wrapped)>(threads.Count * 2);
         for (int i = threads.Count - 1; i >= 0; i--)
         {
-            stack.Push(")");
-            stack.Push(threads[i]);
-            stack.Push("(");
+            stack.Push((null, false));
+            stack.Push((threads[i], true));
         }
         while (stack.Count > 0)
         {
-            var top = stack.Pop();
-            if (top is string s)
+            var (node, wrapped) = stack.Pop();
+            if (node is null)
             {
-                sb.Append(s);
+                sb.Append(')');
                 continue;
             }
-            var node = (ThreadNode)top;
-            var children = node.Children;
+            if (wrapped)
+                sb.Append('(');
+            var children = node.ChildList;
             if (!node.IsDummy)
             {
                 sb.Append(byUid ? node.Item!.Uid : node.Item!.Seq);
@@ -254,14 +330,13 @@ public static class ThreadBuilder
                     sb.Append(' ');
             }
             if (children.Count == 1)
-                stack.Push(children[0]);
+                stack.Push((children[0], false));
             else
             {
                 for (int i = children.Count - 1; i >= 0; i--)
                 {
-                    stack.Push(")");
-                    stack.Push(children[i]);
-                    stack.Push("(");
+                    stack.Push((null, false));
+                    stack.Push((children[i], true));
                 }
             }
         }
