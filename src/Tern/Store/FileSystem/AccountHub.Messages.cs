@@ -581,11 +581,13 @@ internal sealed partial class AccountHub
 
     public async Task<long> ClaimRecentAsync(long mailboxId, CancellationToken cancellationToken)
     {
-        using (var connection = OpenRead())
+        using (var reader = RentReader())
+        using (var r = reader.Prepared("SELECT recent_uid, uidnext FROM mailboxes WHERE id = $id", ("$id", mailboxId)).ExecuteReader())
         {
-            var row = RequireMailbox(connection, null, mailboxId);
-            if (row.RecentUid >= row.UidNext)
-                return row.UidNext; // nothing new: no write needed
+            if (!r.Read())
+                throw new MailStoreException(MailStoreError.NotFound, $"no mailbox with id {mailboxId}");
+            if (r.GetInt64(0) >= r.GetInt64(1))
+                return r.GetInt64(1); // nothing new: no write needed
         }
         return await WriteAsync((tx, _) =>
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace Tern.Store.FileSystem;
@@ -70,6 +71,7 @@ internal static class IndexDatabase
         connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;");
         connection.Execute(Schema);
         Migrate(connection);
+        CacheStatements(connection);
         return connection;
     }
 
@@ -113,11 +115,75 @@ internal static class IndexDatabase
 
     public static SqliteCommand Command(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
+        if (StatementCaches.TryGetValue(connection, out var cache))
+            return CachedCommand.Rent(connection, cache, sql, parameters);
         var command = connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
             command.Parameters.AddWithValue(name, value ?? DBNull.Value);
         return command;
+    }
+
+    /// <summary>Connections whose commands keep their prepared statements (the writer: it lives as long as its hub).</summary>
+    static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, CachedCommand>> StatementCaches = new();
+
+    /// <summary>From now on, <see cref="Command(SqliteConnection, string, ValueTuple{string, object}[])"/> on this connection
+    /// hands out one prepared command per SQL text, again and again: Microsoft.Data.Sqlite prepares a new command's
+    /// statement afresh, and a flag change runs half a dozen statements. Only for a connection used by one caller at
+    /// a time (the writer, under the write lock).</summary>
+    public static void CacheStatements(SqliteConnection connection) => StatementCaches.AddOrUpdate(connection, new(StringComparer.Ordinal));
+
+    /// <summary>A command that disposing gives back to its connection's cache, keeping its prepared statement.</summary>
+    sealed class CachedCommand : SqliteCommand
+    {
+        bool inUse;
+
+        public static SqliteCommand Rent(SqliteConnection connection, Dictionary<string, CachedCommand> cache, string sql, (string Name, object? Value)[] parameters)
+        {
+            if (cache.TryGetValue(sql, out var cached))
+            {
+                // In use (the same SQL nested) or asked with other parameters: a plain command of its own.
+                if (cached.inUse || cached.Parameters.Count != parameters.Length)
+                    return Plain(connection, sql, parameters);
+                foreach (var (name, value) in parameters)
+                {
+                    int i = cached.Parameters.IndexOf(name);
+                    if (i < 0)
+                        return Plain(connection, sql, parameters);
+                    cached.Parameters[i].Value = value ?? DBNull.Value;
+                }
+                cached.Transaction = null;
+                cached.inUse = true;
+                return cached;
+            }
+            cached = new CachedCommand { Connection = connection, CommandText = sql, inUse = true };
+            foreach (var (name, value) in parameters)
+                cached.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            cache[sql] = cached;
+            return cached;
+        }
+
+        static SqliteCommand Plain(SqliteConnection connection, string sql, (string Name, object? Value)[] parameters)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            return command;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            // Kept: the statement stays prepared; the connection finalizes it when it closes. The values (a message's
+            // text, its structure) are not kept alive.
+            if (disposing)
+            {
+                foreach (SqliteParameter parameter in Parameters)
+                    parameter.Value = DBNull.Value;
+                Transaction = null;
+            }
+            inUse = false;
+        }
     }
 
     public static SqliteCommand Command(this SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
