@@ -38,7 +38,10 @@ public static class TernHost
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
-            Args = [],
+            // The default appsettings.json source would watch its folder, recursively, for changes: with the data folder
+            // as content root that is an inotify watch on every shard and queue folder and a wake-up on every file
+            // written. Tern's settings come from its own file (tern.json), so nothing is reloaded from there.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
             ContentRootPath = options.FullDataDirectory,
         });
         builder.Host.UseSystemd();
