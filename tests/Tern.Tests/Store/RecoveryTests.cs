@@ -68,6 +68,30 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task A_committed_append_whose_rename_never_reached_the_disk_is_expunged_and_its_temporary_file_removed()
+    {
+        // The shard folder's fsync runs beside the index commit: a crash between them can leave the row committed while
+        // the file is still under its temporary name. The append was never acknowledged, so it goes, cleanly.
+        await using var temp = new TempStore();
+        long inboxId;
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            inboxId = (await account.GetMailboxAsync("INBOX"))!.Id;
+            await account.AppendAsync("INBOX", TempStore.Message("stays"), new AppendOptions());
+            await account.AppendAsync("INBOX", TempStore.Message("rename lost"), new AppendOptions());
+        }
+        await temp.CrashAsync();
+        var lost = Files(temp).Single(f => File.ReadAllText(f).Contains("rename lost"));
+        File.Move(lost, Path.Combine(temp.AccountDirectory(1), "tmp", Guid.NewGuid().ToString("N") + ".tmp"));
+
+        await using var reopened = await temp.Store.OpenAccountAsync(1);
+        Assert.Equal([1L], (await reopened.GetMessagesAsync(inboxId)).Select(m => m.Uid));
+        Assert.Equal([2L], await reopened.GetExpungedSinceAsync(inboxId, 0));
+        Assert.Empty(Directory.GetFiles(Path.Combine(temp.AccountDirectory(1), "tmp")));
+        Assert.Equal(1, (await reopened.GetQuotaAsync()).MessageCount);
+    }
+
+    [Fact]
     public async Task Expunged_file_left_by_a_crash_is_deleted_not_resurrected()
     {
         await using var temp = new TempStore();

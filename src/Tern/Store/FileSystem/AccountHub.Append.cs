@@ -98,6 +98,7 @@ internal sealed partial class AccountHub
         var results = new List<(PendingAppend Item, AppendResult Result)>();
         var failed = new List<(PendingAppend Item, Exception Error)>();
         bool backlogged = false;
+        Task renamesDurable = Task.CompletedTask;
         try
         {
             var connection = Writer;
@@ -143,9 +144,15 @@ internal sealed partial class AccountHub
                 used += item.Size;
                 nextId++;
             }
-            // The renames are durable before the index says the messages exist.
-            foreach (var shard in shards)
-                Durable.SyncDirectory(shard);
+            // The renames are made durable while the rows are written and committed (two fsyncs at once, not one after
+            // the other), and the callers hear back only after both. A crash in between can leave a committed row whose
+            // file is still under its temporary name: never acknowledged, and reconcile (after an unclean stop) removes
+            // the temporary file and expunges the row.
+            renamesDurable = shards.Count == 0 ? Task.CompletedTask : Task.Run(() =>
+            {
+                foreach (var shard in shards)
+                    Durable.SyncDirectory(shard);
+            });
 
             using var insertMessage = tx.Command("INSERT INTO messages(id, origin_mailbox, size, refcount, structure) VALUES ($id, $o, $size, 1, $st)",
                 ("$id", 0L), ("$o", 0L), ("$size", 0L), ("$st", Array.Empty<byte>()));
@@ -212,6 +219,7 @@ internal sealed partial class AccountHub
         }
         catch (Exception ex)
         {
+            WaitQuietly(renamesDurable);
             // Nothing of this batch is in the index: remove its files (renamed or not) and fail every caller.
             var error = ex is SqliteException sql && IndexDatabase.IsDiskFull(sql) || Durable.IsDiskFull(ex)
                 ? new MailStoreException(MailStoreError.DiskFull, "the disk is full")
@@ -233,6 +241,22 @@ internal sealed partial class AccountHub
             Durable.TryDelete(item.TempPath);
             item.Done.TrySetException(error);
         }
+        if (results.Count > 0)
+        {
+            try
+            {
+                renamesDurable.GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Committed, but not known to be durable: no caller is told it was stored (a retry may make a second copy,
+                // as with any unacknowledged append); the messages stay in the index, and their files in place.
+                StoreLog.AppendFailed(logger, AccountId, ex.Message);
+                var error = Durable.IsDiskFull(ex) ? new MailStoreException(MailStoreError.DiskFull, "the disk is full") : ex;
+                foreach (var (item, _) in results)
+                    item.Done.TrySetException(error);
+            }
+        }
         foreach (var (item, result) in results)
             item.Done.TrySetResult(result);
         if (results.Count > 0)
@@ -241,6 +265,18 @@ internal sealed partial class AccountHub
             ScheduleTextBacklog();
         }
         return changes;
+    }
+
+    static void WaitQuietly(Task task)
+    {
+        try
+        {
+            task.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The batch failed anyway; its files are being removed.
+        }
     }
 
     // The text backlog. Indexing a message's text (FTS5 trigrams over up to a megabyte of folded text, and the SORT/THREAD
