@@ -83,7 +83,6 @@ static class ListCommand
                 await StatusCommand.WriteStatusAsync(session, name, options.StatusItems, cancellationToken).ConfigureAwait(false);
             await session.FlushIfLargeAsync(cancellationToken).ConfigureAwait(false);
         }
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok("LIST completed");
     }
 
@@ -103,7 +102,6 @@ static class ListCommand
             var attrs = existing.TryGetValue(name, out var info) && !info.NoSelect ? "" : "\\Noselect";
             session.Writer.Raw($"* LSUB ({attrs}) \"/\" ").Mailbox(name).Crlf();
         }
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok("LSUB completed");
     }
 

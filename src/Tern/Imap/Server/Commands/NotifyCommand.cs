@@ -40,7 +40,6 @@ static class NotifyCommand
                 await session.WriteNotifyStatusAsync(mailbox.Name, cancellationToken).ConfigureAwait(false);
                 await session.FlushIfLargeAsync(cancellationToken).ConfigureAwait(false);
             }
-            await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         return ImapResult.Ok("NOTIFY completed");
     }

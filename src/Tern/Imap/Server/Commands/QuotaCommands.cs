@@ -17,12 +17,10 @@ static class QuotaCommands
         {
             // No limits: no quota root (RFC 9208 4.3.2 allows a mailbox without roots), as Dovecot answers.
             session.Writer.Raw("* QUOTAROOT ").Mailbox(name).Crlf();
-            await session.FlushAsync(cancellationToken).ConfigureAwait(false);
             return ImapResult.Ok("GETQUOTAROOT completed");
         }
         session.Writer.Raw("* QUOTAROOT ").Mailbox(name).Raw(" \"\"").Crlf();
         WriteQuota(session, quota);
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok("GETQUOTAROOT completed");
     }
 
@@ -36,7 +34,6 @@ static class QuotaCommands
         if (root.Length != 0 || (quota.StorageLimitBytes is null && quota.MessageLimit is null))
             return ImapResult.No("No such quota root", "NONEXISTENT");
         WriteQuota(session, quota);
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok("GETQUOTA completed");
     }
 

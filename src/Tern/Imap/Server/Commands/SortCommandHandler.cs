@@ -27,7 +27,6 @@ static class SortCommandHandler
             foreach (var n in numbers)
                 sb.Append(' ').Append(n);
             session.WriteBuffered(sb.ToString());
-            await session.FlushAsync(cancellationToken).ConfigureAwait(false);
             return ImapResult.Ok($"{prefix}SORT completed");
         }
         if (options.HasFlag(SearchReturn.Save))
@@ -39,7 +38,6 @@ static class SortCommandHandler
                 return ImapResult.Ok($"{prefix}SORT completed");
         }
         session.WriteBuffered(SortSupport.FormatEsearch(request, numbers, options, command.Partial, ordered: true));
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok($"{prefix}SORT completed");
     }
 }
@@ -59,7 +57,6 @@ static class ThreadCommandHandler
             ? ThreadBuilder.References(items)
             : ThreadBuilder.OrderedSubject(items);
         session.WriteBuffered(ThreadBuilder.Format(threads, request.Uid));
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok($"{(request.Uid ? "UID " : "")}THREAD completed");
     }
 }

@@ -21,7 +21,6 @@ static class StatusCommand
         if (await session.Account!.GetMailboxAsync(name, cancellationToken).ConfigureAwait(false) is not { NoSelect: false })
             return ImapResult.No("No such mailbox", "NONEXISTENT");
         await WriteStatusAsync(session, name, items, cancellationToken).ConfigureAwait(false);
-        await session.FlushAsync(cancellationToken).ConfigureAwait(false);
         return ImapResult.Ok("STATUS completed");
     }
 
