@@ -398,34 +398,43 @@ internal sealed partial class AccountHub
         }
     }
 
-    /// <summary>Reads the files outside the write lock, then writes their rows in one transaction without an fsync of its
-    /// own (the next durable commit, or the clean shutdown, carries it to disk).</summary>
-    async Task IndexTextAsync(List<(long Id, long Origin)> batch, long epoch, CancellationToken cancellationToken)
+    /// <summary>Indexes a backlog batch without an fsync of its own (the next durable commit, or the clean shutdown,
+    /// carries it to disk); nothing if an append failed meanwhile, since its ids may have been given again (the next
+    /// search rescans).</summary>
+    Task<int> IndexTextAsync(List<(long Id, long Origin)> batch, long epoch, CancellationToken cancellationToken) =>
+        WriteTextRowsAsync(batch, () =>
+        {
+            lock (textBacklogGate)
+                return epoch == textBacklogEpoch;
+        }, durable: false, cancellationToken);
+
+    /// <summary>Reads the messages' files outside the write lock, then writes the text rows of those still without one
+    /// (a message expunged meanwhile, or indexed by another pass, is skipped) in one transaction, if
+    /// <paramref name="stillValid"/> holds then. Returns how many rows were written.</summary>
+    async Task<int> WriteTextRowsAsync(IEnumerable<(long Id, long Origin)> messages, Func<bool> stillValid, bool durable, CancellationToken cancellationToken)
     {
-        var extracted = new List<(long Id, IndexedText Text)>(batch.Count);
-        foreach (var (id, origin) in batch)
+        var extracted = new List<(long Id, IndexedText Text)>();
+        foreach (var (id, origin) in messages)
         {
             cancellationToken.ThrowIfCancellationRequested();
             extracted.Add((id, ExtractFile(id, origin) ?? Unreadable));
         }
-        await WriteAsync((tx, _) =>
+        return await WriteAsync((tx, _) =>
         {
-            lock (textBacklogGate)
-            {
-                if (epoch != textBacklogEpoch)
-                    return 0; // an append failed meanwhile and the ids may have been given again; the next search rescans
-            }
+            if (!stillValid())
+                return 0;
             using var missing = tx.Command("SELECT count(*) FROM messages WHERE id = $id AND NOT EXISTS (SELECT 1 FROM message_meta WHERE message_id = $id)",
                 ("$id", 0L));
+            int written = 0;
             foreach (var (id, text) in extracted)
             {
-                // Expunged meanwhile, or indexed already by a catch-up (EnsureTextIndexedAsync): nothing to do.
                 missing.Parameters["$id"].Value = id;
                 if ((long)missing.ExecuteScalar()! == 0)
                     continue;
                 InsertText(tx, id, text);
+                written++;
             }
-            return 0;
-        }, cancellationToken, durable: false).ConfigureAwait(false);
+            return written;
+        }, cancellationToken, durable).ConfigureAwait(false);
     }
 }

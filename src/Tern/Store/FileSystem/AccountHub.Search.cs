@@ -116,27 +116,7 @@ internal sealed partial class AccountHub
         }
         int indexed = 0;
         foreach (var chunk in missing.Chunk(IndexBatch))
-        {
-            var extracted = new List<(long Id, IndexedText Text)>();
-            foreach (var (id, origin) in chunk)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                extracted.Add((id, ExtractFile(id, origin) ?? Unreadable));
-            }
-            indexed += await WriteAsync((tx, _) =>
-            {
-                int n = 0;
-                foreach (var (id, text) in extracted)
-                {
-                    // Expunged meanwhile, or indexed by a concurrent search: nothing to do.
-                    if (tx.Scalar("SELECT count(*) FROM messages WHERE id = $id AND NOT EXISTS (SELECT 1 FROM message_meta WHERE message_id = $id)", ("$id", id)) == 0)
-                        continue;
-                    InsertText(tx, id, text);
-                    n++;
-                }
-                return n;
-            }, cancellationToken).ConfigureAwait(false);
-        }
+            indexed += await WriteTextRowsAsync(chunk, static () => true, durable: true, cancellationToken).ConfigureAwait(false);
         if (indexed > 0)
             StoreLog.TextIndexed(logger, AccountId, indexed);
         lock (textIndexed)
