@@ -34,13 +34,19 @@ public sealed class TextBacklogTests
         Assert.Equal(2, hub.TextBacklogCount);
         Assert.Equal(0, TextRows(temp));
 
+        // The search matches the pending messages from their files: it neither misses them nor waits for their rows.
         Assert.Equal([a.Uid], await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Body, "axolotl")));
-        Assert.Equal(0, hub.TextBacklogCount);
-        Assert.Equal(2, TextRows(temp));
+        Assert.Equal([a.Uid], await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Subject, "zebra")));
+        Assert.Equal(2, hub.TextBacklogCount);
+        Assert.Equal(0, TextRows(temp));
 
+        // A sort needs the rows: it writes them first.
         await account.AppendAsync("INBOX", TempStore.Message("Mongoose", "third"), new AppendOptions());
         var sort = await account.GetSortDataAsync(inbox.Id);
         Assert.Equal(["Zebra crossing", "Aardvark burrow", "Mongoose"], sort.Select(s => s.Subject));
+        Assert.Equal(0, hub.TextBacklogCount);
+        Assert.Equal(3, TextRows(temp));
+        Assert.Equal([a.Uid], await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Body, "axolotl")));
     }
 
     [Fact]
@@ -95,6 +101,29 @@ public sealed class TextBacklogTests
         await account.ExpungeAsync(inbox.Id);
 
         Assert.Single(await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Body, "okapi")));
+        await hub.DrainTextBacklogAsync(CancellationToken.None);
         Assert.Equal(1, TextRows(temp));
+        Assert.Single(await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Body, "okapi")));
+    }
+
+    [Fact]
+    public async Task A_pending_message_copied_to_another_mailbox_is_found_there_and_not_in_a_third()
+    {
+        await using var temp = new TempStore();
+        await using var account = await temp.Store.OpenAccountAsync(1);
+        var hub = ((AccountHandle)account).Hub;
+        hub.TextBacklogDelay = TimeSpan.FromHours(1);
+        var inbox = (await account.GetMailboxAsync("INBOX"))!;
+        var archive = (await account.GetMailboxAsync("Archive"))!;
+        var trash = (await account.GetMailboxAsync("Trash"))!;
+        var a = await account.AppendAsync("INBOX", TempStore.Message("Harbour lights", "a quokka smiles"), new AppendOptions());
+        var copy = await account.CopyAsync(inbox.Id, UidSet.Of(a.Uid), "Archive");
+        Assert.True(hub.TextBacklogCount > 0);
+
+        Assert.Equal([a.Uid], await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Subject, "harbour")));
+        Assert.Equal(copy.DestinationUids, (await account.SearchTextAsync(archive.Id, new TextSearchQuery(TextSearchField.Text, "QUOKKA"))).Order());
+        Assert.Empty(await account.SearchTextAsync(trash.Id, new TextSearchQuery(TextSearchField.Body, "quokka")));
+        // A header search reads no body text of a pending message.
+        Assert.Empty(await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Subject, "quokka")));
     }
 }

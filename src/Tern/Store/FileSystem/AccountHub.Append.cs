@@ -285,11 +285,15 @@ internal sealed partial class AccountHub
     // to IndexBatch messages in one transaction (one FTS5 segment instead of one per message) committed without an fsync
     // of its own. The text index is derived data: after a crash the rows that did not make it are missing, and
     // EnsureTextIndexedAsync finds and indexes them (a fresh process knows no mailbox as indexed). Within the process
-    // every search and sort first drains the backlog (DrainTextBacklogAsync), so a message is never found missing.
+    // every sort first drains the backlog (DrainTextBacklogAsync), and a text search matches the pending messages from
+    // their files (PendingTextMessages), so a message is never found missing and a search right after an append does not
+    // wait for the append's text rows (writing them costs milliseconds: FTS5 flushes and merges its segments).
 
     readonly Lock textBacklogGate = new();
     readonly SemaphoreSlim textBacklogWriter = new(1, 1);
     List<(long Id, long Origin)> textBacklog = [];
+    /// <summary>The batch a pass took out of the backlog and has not committed yet (still pending for a search).</summary>
+    List<(long Id, long Origin)> textInFlight = [];
     bool textBacklogScheduled;
     /// <summary>Bumped when an append batch fails after its ids were backlogged: their ids may be given again, so a pass
     /// that took them must not index what it read under them.</summary>
@@ -303,6 +307,14 @@ internal sealed partial class AccountHub
     internal int TextBacklogCount
     {
         get { lock (textBacklogGate) return textBacklog.Count; }
+    }
+
+    /// <summary>The messages whose text rows are not written yet: the backlog and the batch a pass is writing. A text
+    /// search matches these from their files (<see cref="SearchTextAsync"/>) instead of waiting for their rows.</summary>
+    internal List<(long Id, long Origin)> PendingTextMessages()
+    {
+        lock (textBacklogGate)
+            return textInFlight.Count == 0 ? [.. textBacklog] : [.. textInFlight, .. textBacklog];
     }
 
     bool QueueTextBacklog(IEnumerable<(long Id, long Origin)> messages)
@@ -387,9 +399,20 @@ internal sealed partial class AccountHub
                     int take = Math.Min(IndexBatch, textBacklog.Count);
                     batch = textBacklog.GetRange(0, take);
                     textBacklog.RemoveRange(0, take);
+                    textInFlight = batch;
                     epoch = textBacklogEpoch;
                 }
-                await IndexTextAsync(batch, epoch, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await IndexTextAsync(batch, epoch, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Committed (a search reading now sees the rows), or failed (the mailboxes are then no longer known
+                    // as indexed, and the next search looks for messages without rows).
+                    lock (textBacklogGate)
+                        textInFlight = [];
+                }
             }
         }
         finally

@@ -90,12 +90,16 @@ internal sealed partial class AccountHub
 
     /// <summary>Indexes the messages of a mailbox (every mailbox when null) that have no text row yet: an index from
     /// before version 3, or rows lost to a rebuild. Files are read outside the write lock; rows go in in batches.</summary>
-    internal async Task<int> EnsureTextIndexedAsync(long? mailboxId, CancellationToken cancellationToken)
+    /// <param name="drainBacklog">False for a text search, which matches the backlogged messages from their files
+    /// (<see cref="PendingTextMessages"/>); a sort needs their rows.</param>
+    internal async Task<int> EnsureTextIndexedAsync(long? mailboxId, CancellationToken cancellationToken, bool drainBacklog = true)
     {
         // Appended messages wait in the text backlog (AccountHub.Append.cs) until a background pass indexes them; drain it
-        // first, and once a mailbox has been caught up it stays so. Only reconcile (at open, or verify), copies from a
-        // mailbox not caught up, and a failed backlog pass leave messages without text, and they clear this.
-        await DrainTextBacklogAsync(cancellationToken).ConfigureAwait(false);
+        // first (or leave it to the caller), and once a mailbox has been caught up it stays so. Only reconcile (at open,
+        // or verify), copies from a mailbox not caught up, and a failed backlog pass leave messages without text, and
+        // they clear this.
+        if (drainBacklog)
+            await DrainTextBacklogAsync(cancellationToken).ConfigureAwait(false);
         long generation;
         lock (textIndexed)
         {
@@ -145,12 +149,17 @@ internal sealed partial class AccountHub
     public async Task<IReadOnlySet<long>> SearchTextAsync(long mailboxId, TextSearchQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        await EnsureTextIndexedAsync(mailboxId, cancellationToken).ConfigureAwait(false);
+        // The backlog is taken before the index is read: a message leaves it only once its rows are committed, so every
+        // message is either found by the index below or matched from its file here (or both).
+        var pending = PendingTextMessages();
+        await EnsureTextIndexedAsync(mailboxId, cancellationToken, drainBacklog: false).ConfigureAwait(false);
         string needle = UnicodeCasemap.Fold(query.Value);
         string? prefix = query.Field == TextSearchField.Header ? TextMatcher.HeaderPrefix(query.HeaderName ?? "") : null;
         string columns = Columns[query.Field];
         var result = new HashSet<long>();
         using var connection = OpenRead();
+        if (pending.Count > 0)
+            MatchPending(connection, mailboxId, pending, query.Field, needle, prefix, result);
         // A trigram phrase matches exactly the texts that contain the needle as a substring (consecutive trigrams), so
         // with 3+ characters the index finds every candidate; shorter needles read the stored text of every message.
         // Either way TextMatcher decides, on the same folded text a scan would produce.
@@ -214,6 +223,32 @@ internal sealed partial class AccountHub
                 result.Add(uid);
         }
         return result;
+    }
+
+    /// <summary>Matches the messages whose text rows are still pending against their files, as <see cref="ScanText"/>
+    /// does (no cap); a header field's search reads no body text.</summary>
+    void MatchPending(SqliteConnection connection, long mailboxId, List<(long Id, long Origin)> pending, TextSearchField field,
+        string needle, string? prefix, HashSet<long> result)
+    {
+        bool needsBody = field is TextSearchField.Body or TextSearchField.Text;
+        using var placements = connection.Command("SELECT uid FROM mailbox_messages WHERE message_id = $id AND mailbox_id = $m",
+            ("$id", 0L), ("$m", mailboxId));
+        var uids = new List<long>();
+        foreach (var (id, origin) in pending.DistinctBy(p => p.Id))
+        {
+            // Only the messages in this mailbox (an append elsewhere, or one expunged meanwhile, has no placement here).
+            uids.Clear();
+            placements.Parameters["$id"].Value = id;
+            using (var r = placements.ExecuteReader())
+            {
+                while (r.Read())
+                    uids.Add(r.GetInt64(0));
+            }
+            if (uids.Count == 0)
+                continue;
+            if (ExtractFile(id, origin, needsBody ? int.MaxValue : 0, int.MaxValue) is { } text && TextMatcher.Matches(text.Text, field, needle, prefix))
+                result.UnionWith(uids);
+        }
     }
 
     static MessageText Only(TextSearchField field, string value) => field switch
