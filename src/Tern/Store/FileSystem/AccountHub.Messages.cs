@@ -205,41 +205,18 @@ internal sealed partial class AccountHub
         return Task.FromResult<IReadOnlyList<UidModSeq>>(list);
     }
 
-    public Task<MailboxView> GetMailboxViewAsync(long mailboxId, CancellationToken cancellationToken)
-    {
-        using var connection = OpenRead();
-        // One read transaction: the three answers describe the same moment.
-        using var tx = connection.BeginTransaction(deferred: true);
-        RequireMailbox(connection, tx, mailboxId);
-        var uids = new List<long>();
-        using (var command = Cmd(connection, tx, "SELECT uid FROM mailbox_messages WHERE mailbox_id = $m ORDER BY uid", ("$m", mailboxId)))
-        using (var r = command.ExecuteReader())
-        {
-            while (r.Read())
-                uids.Add(r.GetInt64(0));
-        }
-        var keywords = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        using (var command = Cmd(connection, tx, "SELECT DISTINCT keywords FROM mailbox_messages WHERE mailbox_id = $m AND keywords IS NOT NULL", ("$m", mailboxId)))
-        using (var r = command.ExecuteReader())
-        {
-            while (r.Read())
-                keywords.UnionWith(SplitKeywords(r.GetString(0)));
-        }
-        long? firstUnseen;
-        using (var command = Cmd(connection, tx, $"SELECT uid FROM mailbox_messages WHERE mailbox_id = $m AND (flags & {(int)MessageFlags.Seen}) = 0 ORDER BY uid LIMIT 1", ("$m", mailboxId)))
-            firstUnseen = command.ExecuteScalar() is long u ? u : null;
-        return Task.FromResult(new MailboxView(uids, keywords.Order(StringComparer.Ordinal).ToList(), firstUnseen));
-    }
-
     public Task<IReadOnlyList<MessageInfo>> GetChangedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken)
     {
         using var connection = OpenRead();
         RequireMailbox(connection, null, mailboxId);
         using var command = connection.Command(
-            $"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m AND modseq > $s ORDER BY uid", ("$m", mailboxId), ("$s", modSeq));
+            $"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m AND modseq > $s", ("$m", mailboxId), ("$s", modSeq));
         using var r = command.ExecuteReader();
         var list = new List<MessageInfo>();
         while (r.Read()) list.Add(ToInfo(ReadPlacement(r)));
+        // Sorted here, not by ORDER BY uid: that would make SQLite walk the whole mailbox in UID order instead of
+        // the MODSEQ index, so the cost would follow the mailbox size instead of the changes.
+        list.Sort((a, b) => a.Uid.CompareTo(b.Uid));
         return Task.FromResult<IReadOnlyList<MessageInfo>>(list);
     }
 
@@ -248,10 +225,11 @@ internal sealed partial class AccountHub
         using var connection = OpenRead();
         RequireMailbox(connection, null, mailboxId);
         using var command = connection.Command(
-            "SELECT uid FROM expunged WHERE mailbox_id = $m AND modseq > $s ORDER BY uid", ("$m", mailboxId), ("$s", modSeq));
+            "SELECT uid FROM expunged WHERE mailbox_id = $m AND modseq > $s", ("$m", mailboxId), ("$s", modSeq));
         using var r = command.ExecuteReader();
         var list = new List<long>();
         while (r.Read()) list.Add(r.GetInt64(0));
+        list.Sort(); // by the MODSEQ index, as above
         return Task.FromResult<IReadOnlyList<long>>(list);
     }
 

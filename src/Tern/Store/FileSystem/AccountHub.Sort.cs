@@ -5,45 +5,22 @@ namespace Tern.Store.FileSystem;
 /// <summary>SORT and THREAD data (RFC 5256) of whole mailboxes, kept in memory between commands: reading 100,000 rows
 /// of the index for every SORT costs about a second, keeping them costs roughly 300 octets a message (28 MB for
 /// 100,000), within a bound for the whole process.</summary>
-/// <remarks>A message's sort data never changes (its file is immutable, its UID is never given to another message
-/// while the UIDVALIDITY lasts), so a kept mailbox only grows by the messages appended since and shrinks by those
-/// expunged since. Each call checks, in one read snapshot, the mailbox's UIDVALIDITY, message count and highest UID;
-/// when they changed it reads only the rows above the kept highest UID and drops the UIDs the expunge log (RFC 7162's
-/// VANISHED record) lists since the kept MODSEQ, and reads everything again when the counts still disagree. So every
-/// session, delivery and other process writing the index is seen, with no hook in the write paths.</remarks>
+/// <remarks>A message's sort data never changes, so the kept rows follow the mailbox as <see cref="KeptMailboxRows{T}"/>
+/// describes.</remarks>
 internal sealed partial class AccountHub
 {
     /// <summary>Mailboxes kept at most per account.</summary>
     internal const int SortCacheMailboxes = 4;
 
     /// <summary>Messages kept at most in the whole process, over every account (about 30 MB a 100,000), least recently
-    /// sorted out first: hubs stay open while the server runs, so the bound cannot be per account.</summary>
+    /// sorted out first.</summary>
     internal const int SortCacheMessages = 400_000;
 
-    /// <summary>A kept mailbox not sorted for this long is dropped at the next keep of any.</summary>
-    static readonly TimeSpan SortCacheIdle = TimeSpan.FromMinutes(15);
-
-    sealed class SortCacheEntry(uint uidValidity, long modSeq, long maxUid, MessageSortData[] items)
-    {
-        public uint UidValidity { get; } = uidValidity;
-        public long ModSeq { get; } = modSeq;
-        public long MaxUid { get; } = maxUid;
-        public MessageSortData[] Items { get; } = items;
-        public IReadOnlyList<MessageSortData> View { get; } = Array.AsReadOnly(items);
-        public long LastUsed { get; set; } = Environment.TickCount64;
-    }
-
-    static readonly Dictionary<(AccountHub Hub, long MailboxId), SortCacheEntry> SortCache = [];
+    static readonly KeptMailboxRows<MessageSortData> SortCache =
+        new(SortCacheMailboxes, SortCacheMessages, TimeSpan.FromMinutes(15), d => d.Uid);
 
     /// <summary>Number of this account's messages whose sort data is kept in memory (for tests and diagnostics).</summary>
-    internal int SortCacheCount
-    {
-        get
-        {
-            lock (SortCache)
-                return SortCache.Where(p => p.Key.Hub == this).Sum(p => p.Value.Items.Length);
-        }
-    }
+    internal int SortCacheCount => SortCache.CountOf(this);
 
     public async Task<IReadOnlyList<MessageSortData>> GetSortDataAsync(long mailboxId, CancellationToken cancellationToken)
     {
@@ -51,75 +28,13 @@ internal sealed partial class AccountHub
         using var connection = OpenRead();
         // One snapshot for the check and the reads, so that the kept rows and the stamp they are kept under agree.
         using var tx = connection.BeginTransaction(deferred: true);
-        uint uidValidity;
-        long count, maxUid, modSeq;
-        using (var stamp = tx.Command("""
-            SELECT (SELECT uidvalidity FROM mailboxes WHERE id = $m), count(*), coalesce(max(uid), 0),
-                (SELECT value FROM meta WHERE key = 'modseq')
-            FROM mailbox_messages WHERE mailbox_id = $m
-            """, ("$m", mailboxId)))
-        using (var r = stamp.ExecuteReader())
-        {
-            r.Read();
-            if (r.IsDBNull(0))
-                return [];
-            uidValidity = (uint)r.GetInt64(0);
-            count = r.GetInt64(1);
-            maxUid = r.GetInt64(2);
-            modSeq = r.GetInt64(3);
-        }
-        SortCacheEntry? kept;
-        lock (SortCache)
-        {
-            if (SortCache.TryGetValue((this, mailboxId), out kept))
-                kept.LastUsed = Environment.TickCount64;
-        }
-        if (kept is not null && kept.UidValidity == uidValidity && kept.MaxUid == maxUid && kept.Items.Length == count)
-            return kept.View; // nothing appended (the highest UID would be higher) and nothing expunged (fewer messages)
-
-        MessageSortData[]? items = null;
-        long unindexed = long.MaxValue; // lowest UID read without its index row
-        if (kept is not null && kept.UidValidity == uidValidity && maxUid >= kept.MaxUid)
-            items = Update(tx, mailboxId, kept, count, ref unindexed);
-        items ??= Read(tx, mailboxId, 0, ref unindexed).ToArray();
-        if (unindexed == long.MaxValue)
-        {
-            var entry = new SortCacheEntry(uidValidity, modSeq, maxUid, items);
-            Keep(mailboxId, entry);
-            return entry.View;
-        }
-        // A message whose index row is not written yet (appended a moment ago, or found by reconcile) reads as empty;
-        // it is not kept so. What lies below it is, and the next call reads on from there (the stamp cannot match).
-        int below = 0;
-        while (below < items.Length && items[below].Uid < unindexed) below++;
-        if (below > 0)
-            Keep(mailboxId, new SortCacheEntry(uidValidity, modSeq, unindexed - 1, items[..below]));
-        return Array.AsReadOnly(items);
-    }
-
-    /// <summary>The kept rows minus the expunged, plus the appended; null when that does not add up to the mailbox.</summary>
-    static MessageSortData[]? Update(SqliteTransaction tx, long mailboxId, SortCacheEntry kept, long count, ref long unindexed)
-    {
-        var gone = new HashSet<long>();
-        using (var command = tx.Command("SELECT uid FROM expunged WHERE mailbox_id = $m AND modseq > $s AND uid <= $u",
-            ("$m", mailboxId), ("$s", kept.ModSeq), ("$u", kept.MaxUid)))
-        using (var r = command.ExecuteReader())
-        {
-            while (r.Read()) gone.Add(r.GetInt64(0));
-        }
-        var added = Read(tx, mailboxId, kept.MaxUid, ref unindexed);
-        var items = new List<MessageSortData>(kept.Items.Length - gone.Count + added.Count);
-        foreach (var item in kept.Items)
-        {
-            if (!gone.Contains(item.Uid))
-                items.Add(item);
-        }
-        items.AddRange(added);
-        return items.Count == count ? [.. items] : null;
+        // A message whose text row is not written yet (appended a moment ago, or found by reconcile) reads as empty:
+        // it is not kept so.
+        return SortCache.Get(this, tx, mailboxId, ReadSortData) ?? [];
     }
 
     /// <summary>Sort data of the messages above <paramref name="afterUid"/>, in UID order.</summary>
-    static List<MessageSortData> Read(SqliteTransaction tx, long mailboxId, long afterUid, ref long unindexed)
+    static List<MessageSortData> ReadSortData(SqliteTransaction tx, long mailboxId, long afterUid, ref long unindexed)
     {
         using var command = tx.Command("""
             SELECT mm.uid, mm.size, mm.internaldate, mm.tz, t.sent_date, t.subject,
@@ -169,29 +84,5 @@ internal sealed partial class AccountHub
                 string.IsNullOrEmpty(refs) ? [] : refs.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
         }
         return list;
-    }
-
-    void Keep(long mailboxId, SortCacheEntry entry)
-    {
-        lock (SortCache)
-        {
-            SortCache[(this, mailboxId)] = entry;
-            long now = Environment.TickCount64;
-            foreach (var (key, kept) in SortCache.ToList())
-            {
-                if (key.Hub.disposed || (kept != entry && now - kept.LastUsed > (long)SortCacheIdle.TotalMilliseconds))
-                    SortCache.Remove(key);
-            }
-            // Least recently sorted out first, never the one just read (a single huge mailbox is kept alone).
-            while (SortCache.Count > 1 && (SortCache.Count(p => p.Key.Hub == this) > SortCacheMailboxes
-                || SortCache.Values.Sum(e => (long)e.Items.Length) > SortCacheMessages))
-            {
-                bool mine = SortCache.Count(p => p.Key.Hub == this) > SortCacheMailboxes;
-                var oldest = SortCache.Where(p => p.Value != entry && (!mine || p.Key.Hub == this)).MinBy(p => p.Value.LastUsed);
-                if (oldest.Value is null)
-                    break;
-                SortCache.Remove(oldest.Key);
-            }
-        }
     }
 }

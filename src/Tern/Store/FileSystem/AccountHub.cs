@@ -32,6 +32,8 @@ internal sealed partial class AccountHub : IAsyncDisposable
     internal static TimeSpan SnapshotDelay { get; set; } = TimeSpan.FromMinutes(1);
     bool disposed;
 
+    internal bool IsDisposed => disposed;
+
     public AccountHub(long accountId, string root, StoreOptions options, Func<long, CancellationToken, Task<long>> quotaLookup, ILogger logger)
     {
         AccountId = accountId;

@@ -82,8 +82,22 @@ internal static class IndexDatabase
         MigrateVersion3TextIndex(connection);
         // Messages whose text the index keeps only in part: every text search looks them up, and they are few.
         connection.Execute("CREATE INDEX IF NOT EXISTS message_meta_truncated ON message_meta(message_id) WHERE truncated = 1");
+        MigrateSelectIndexes(connection);
         connection.Execute("UPDATE meta SET value = max(value, $v) WHERE key = 'schema'", ("$v", SchemaVersion));
     }
+
+    /// <summary>What SELECT and a QRESYNC reselect ask of a mailbox, answered without a walk over all of its messages:
+    /// the keywords in use (few messages carry any), the first unseen message (RFC 3501 UNSEEN code), and the UIDs
+    /// expunged since a MODSEQ (RFC 7162 VANISHED). The first two are partial indexes, so messages without keywords
+    /// and seen messages cost nothing in them.</summary>
+    static void MigrateSelectIndexes(SqliteConnection connection) => connection.Execute($"""
+        CREATE INDEX IF NOT EXISTS mailbox_messages_keywords ON mailbox_messages(mailbox_id, keywords) WHERE keywords IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS mailbox_messages_unseen ON mailbox_messages(mailbox_id, uid) WHERE {UnseenCondition};
+        CREATE INDEX IF NOT EXISTS expunged_modseq ON expunged(mailbox_id, modseq);
+        """);
+
+    /// <summary>The condition of the unseen index: a query uses that index only when its WHERE has this very term.</summary>
+    internal static readonly string UnseenCondition = $"(flags & {(int)MessageFlags.Seen}) = 0";
 
     /// <summary>Version 3: the search text index and the SORT/THREAD fields, one row per message file (copies share
     /// it). Rows are written at append; messages of older indexes are indexed lazily by the first search or sort
