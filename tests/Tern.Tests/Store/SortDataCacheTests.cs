@@ -128,7 +128,7 @@ public sealed class SortDataCacheTests
         Assert.Single(await account.GetSortDataAsync(inbox.Id));
         for (int i = 1; i < 3; i++)
             await account.AppendAsync("INBOX", TempStore.Message($"m{i}"), new AppendOptions());
-        await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Subject, "m1")); // their rows written
+        await ((AccountHandle)account).Hub.DrainTextBacklogAsync(CancellationToken.None); // their rows written
         // As a message reads whose SORT fields are not written yet (or that reconcile found): no index row.
         using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(temp.AccountDirectory(1), "index.db")};Pooling=False"))
         {
