@@ -83,7 +83,29 @@ internal static class IndexDatabase
         // Messages whose text the index keeps only in part: every text search looks them up, and they are few.
         connection.Execute("CREATE INDEX IF NOT EXISTS message_meta_truncated ON message_meta(message_id) WHERE truncated = 1");
         MigrateSelectIndexes(connection);
+        MigrateHeaderFieldsIndex(connection);
         connection.Execute("UPDATE meta SET value = max(value, $v) WHERE key = 'schema'", ("$v", SchemaVersion));
+    }
+
+    /// <summary>The subject and addressing fields (folded, as in message_text) in a text index of their own: a SUBJECT,
+    /// FROM, TO, CC or BCC search reads the short doclists of these fields only. In message_text the trigrams of a
+    /// common word list every position in every body, and a search read them all, from the file again after every
+    /// write (a commit empties the page cache of every read connection): 5 to 9 ms on 1,000 messages, against 0.4 ms
+    /// here. An index from before gets the rows from message_text's content once.</summary>
+    static void MigrateHeaderFieldsIndex(SqliteConnection connection)
+    {
+        bool existed = connection.Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'message_fields'") > 0;
+        using var tx = connection.BeginTransaction(deferred: false);
+        tx.Execute("""
+            CREATE VIRTUAL TABLE IF NOT EXISTS message_fields USING fts5(
+                subject, hfrom, hto, hcc, hbcc, tokenize = 'trigram case_sensitive 1', detail = 'full');
+            CREATE TRIGGER IF NOT EXISTS messages_fields_cleanup AFTER DELETE ON messages BEGIN
+                DELETE FROM message_fields WHERE rowid = old.id;
+            END;
+            """);
+        if (!existed)
+            tx.Execute("INSERT INTO message_fields(rowid, subject, hfrom, hto, hcc, hbcc) SELECT id, c0, c1, c2, c3, c4 FROM message_text_content");
+        tx.Commit();
     }
 
     /// <summary>What SELECT and a QRESYNC reselect ask of a mailbox, answered without a walk over all of its messages:
