@@ -196,7 +196,7 @@ public sealed class TextIndexTests
         {
             db.Open();
             using var wipe = db.CreateCommand();
-            wipe.CommandText = "DELETE FROM message_text; DELETE FROM message_meta; UPDATE meta SET value = 1 WHERE key = 'schema'";
+            wipe.CommandText = "DELETE FROM message_text; DELETE FROM message_fields; DELETE FROM message_meta; UPDATE meta SET value = 1 WHERE key = 'schema'";
             wipe.ExecuteNonQuery();
         }
         await using (var account = await temp.Store.OpenAccountAsync(1))
@@ -206,6 +206,37 @@ public sealed class TextIndexTests
             var sort = await account.GetSortDataAsync(inbox.Id);
             Assert.Equal(["old 0", "old 1", "old 2", "old 3", "old 4"], sort.Select(s => s.Subject));
             Assert.Equal(5, TextRows(temp));
+        }
+    }
+
+    [Fact]
+    public async Task An_index_from_before_the_header_fields_index_gets_it_on_open_and_it_follows_expunge()
+    {
+        await using var temp = new TempStore();
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            await account.AppendAsync("INBOX", TempStore.Message("Harbour lights", "a body"), new AppendOptions());
+            await account.AppendAsync("INBOX", TempStore.Message("Other", "the harbour is in the body only"), new AppendOptions());
+            await ((AccountHandle)account).Hub.DrainTextBacklogAsync(CancellationToken.None);
+        }
+        await temp.RestartAsync();
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(temp.AccountDirectory(1), "index.db")};Pooling=False"))
+        {
+            db.Open();
+            using var drop = db.CreateCommand();
+            drop.CommandText = "DROP TRIGGER messages_fields_cleanup; DROP TABLE message_fields";
+            drop.ExecuteNonQuery();
+        }
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            var inbox = (await account.GetMailboxAsync("INBOX"))!;
+            Assert.Equal([1L], await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Subject, "HARBOUR")));
+            Assert.Equal([1L, 2L], (await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Text, "harbour"))).Order());
+            Assert.Equal(2, FieldRows(temp));
+            await account.StoreFlagsAsync(inbox.Id, UidSet.Of(1), new FlagChange(FlagOperation.Add, MessageFlags.Deleted, []));
+            await account.ExpungeAsync(inbox.Id);
+            Assert.Empty(await account.SearchTextAsync(inbox.Id, new TextSearchQuery(TextSearchField.Subject, "harbour")));
+            Assert.Equal(1, FieldRows(temp));
         }
     }
 
@@ -244,7 +275,7 @@ public sealed class TextIndexTests
         {
             db.Open();
             using var wipe = db.CreateCommand();
-            wipe.CommandText = "DELETE FROM message_text; DELETE FROM message_meta";
+            wipe.CommandText = "DELETE FROM message_text; DELETE FROM message_fields; DELETE FROM message_meta";
             wipe.ExecuteNonQuery();
         }
         await using (var account = await temp.Store.OpenAccountAsync(1))
@@ -312,6 +343,15 @@ public sealed class TextIndexTests
         Assert.Equal("ß", UnicodeCasemap.Fold("ß"));                      // no simple titlecase: stays, and differs from ẞ
         Assert.NotEqual(UnicodeCasemap.Fold("ß"), UnicodeCasemap.Fold("ẞ"));
         Assert.True(UnicodeCasemap.CompareFolded("\uFFFD", "\U0001F600") < 0); // code point (UTF-8) order, not UTF-16
+    }
+
+    static long FieldRows(TempStore temp)
+    {
+        using var db = new SqliteConnection($"Data Source={Path.Combine(temp.AccountDirectory(1), "index.db")};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        using var count = db.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM message_fields";
+        return (long)count.ExecuteScalar()!;
     }
 
     static long TextRows(TempStore temp)

@@ -76,6 +76,8 @@ internal sealed partial class AccountHub
         var (t, s) = (indexed.Text, indexed.Sort);
         tx.Execute("INSERT INTO message_text(rowid, subject, hfrom, hto, hcc, hbcc, headers, body) VALUES ($id, $s, $f, $t, $c, $b, $h, $body)",
             ("$id", messageId), ("$s", t.Subject), ("$f", t.From), ("$t", t.To), ("$c", t.Cc), ("$b", t.Bcc), ("$h", t.Headers), ("$body", t.Body));
+        tx.Execute("INSERT OR REPLACE INTO message_fields(rowid, subject, hfrom, hto, hcc, hbcc) VALUES ($id, $s, $f, $t, $c, $b)",
+            ("$id", messageId), ("$s", t.Subject), ("$f", t.From), ("$t", t.To), ("$c", t.Cc), ("$b", t.Bcc));
         tx.Execute("""
             INSERT INTO message_meta(message_id, truncated, sent_date, subject, from_name, from_mailbox, from_host, to_name, to_mailbox, to_host,
                 cc_name, cc_mailbox, cc_host, msgid, in_reply_to, refs)
@@ -165,21 +167,25 @@ internal sealed partial class AccountHub
         // Either way TextMatcher decides, on the same folded text a scan would produce.
         bool useIndex = needle.EnumerateRunes().Count() >= 3;
         // The text is read from FTS5's content table (columns c0..c6 in declaration order), not through the virtual
-        // table, which loads every column of a row (the body too) to give one.
+        // table, which loads every column of a row (the body too) to give one. The subject and addressing fields have
+        // an index of their own, message_fields (the same columns c0..c4), with short doclists.
+        bool fieldsIndex = query.Field is TextSearchField.Subject or TextSearchField.From or TextSearchField.To
+            or TextSearchField.Cc or TextSearchField.Bcc;
+        string table = fieldsIndex ? "message_fields" : "message_text";
         string select = query.Field == TextSearchField.Text ? "c.c5, c.c6" : "c.c" + ContentColumn[query.Field];
         // With MATCH, the text index is the outer loop (CROSS JOIN fixes SQLite's join order): left to itself, the
         // planner ran one MATCH per message of the mailbox, a hundred times slower on 1,000 messages.
         string sql = useIndex
             ? $"""
-                SELECT mm.uid, mt.truncated, {select} FROM message_text t
+                SELECT mm.uid, mt.truncated, {select} FROM {table} t
                 CROSS JOIN mailbox_messages mm ON mm.message_id = t.rowid AND mm.mailbox_id = $m
                 JOIN message_meta mt ON mt.message_id = mm.message_id
-                JOIN message_text_content c ON c.id = t.rowid
-                WHERE message_text MATCH $q
+                JOIN {table}_content c ON c.id = t.rowid
+                WHERE {table} MATCH $q
                 """
             : $"""
                 SELECT mm.uid, mt.truncated, {select} FROM mailbox_messages mm
-                JOIN message_text_content c ON c.id = mm.message_id
+                JOIN {table}_content c ON c.id = mm.message_id
                 JOIN message_meta mt ON mt.message_id = mm.message_id
                 WHERE mm.mailbox_id = $m
                 """;
