@@ -32,6 +32,52 @@ public sealed class DurabilityAndBatchTests
     }
 
     [Fact]
+    public async Task Appends_write_into_a_spare_temporary_file_made_beforehand_and_none_is_left_after_close()
+    {
+        await using var temp = new TempStore();
+        var tmp = Path.Combine(temp.AccountDirectory(1), "tmp");
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            var inbox = (await account.GetMailboxAsync("INBOX"))!;
+            var uids = new List<long>();
+            for (int i = 0; i < 4; i++)
+            {
+                uids.Add((await account.AppendAsync("INBOX", TempStore.Message($"m{i}", $"body {i}"), new AppendOptions())).Uid);
+                // The spare for the next append is made in the background: one at most, and empty.
+                var deadline = DateTime.UtcNow.AddSeconds(5);
+                while (System.IO.Directory.GetFiles(tmp).Length == 0 && DateTime.UtcNow < deadline)
+                    await Task.Delay(5);
+                var files = System.IO.Directory.GetFiles(tmp);
+                Assert.Single(files);
+                Assert.StartsWith("spare-", Path.GetFileName(files[0]), StringComparison.Ordinal);
+                Assert.Equal(0, new FileInfo(files[0]).Length);
+            }
+            for (int i = 0; i < 4; i++)
+                Assert.Contains($"body {i}", await TempStore.ReadAllAsync(account, inbox.Id, uids[i]), StringComparison.Ordinal);
+        }
+        await temp.RestartAsync();
+        Assert.Empty(System.IO.Directory.GetFiles(tmp));
+    }
+
+    [Fact]
+    public async Task A_spare_temporary_file_left_by_a_crash_is_removed_without_a_problem_reported()
+    {
+        await using var temp = new TempStore();
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+            await account.AppendAsync("INBOX", TempStore.Message("one"), new AppendOptions());
+        await temp.CrashAsync();
+        var tmp = Path.Combine(temp.AccountDirectory(1), "tmp");
+        File.WriteAllBytes(Path.Combine(tmp, "spare-0123456789abcdef"), []);
+        var verify = await temp.Store.VerifyAsync(1, fix: false);
+        Assert.True(verify.Clean, string.Join("; ", verify.Problems));
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            Assert.DoesNotContain(System.IO.Directory.GetFiles(tmp), f => f.EndsWith("spare-0123456789abcdef", StringComparison.Ordinal));
+            Assert.Equal(2, (await account.AppendAsync("INBOX", TempStore.Message("two"), new AppendOptions())).Uid);
+        }
+    }
+
+    [Fact]
     public async Task A_clean_restart_keeps_flags_expunges_and_modseqs()
     {
         await using var temp = new TempStore();

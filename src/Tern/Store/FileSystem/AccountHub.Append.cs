@@ -33,15 +33,36 @@ internal sealed partial class AccountHub
             RequireSelectable(connection, null, name);
         long limit = await QuotaLimitAsync(cancellationToken).ConfigureAwait(false);
 
-        var temp = Path.Combine(TempDirectory, Guid.NewGuid().ToString("N") + ".tmp");
+        var temp = "";
         long size;
         byte[] structure;
         try
         {
-            await using (var file = new FileStream(temp, new FileStreamOptions
+            FileStream? opened = null;
+            if (TakeSpareTempFile() is { } spare)
             {
-                Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 0,
-            }))
+                temp = spare;
+                try
+                {
+                    opened = new FileStream(temp, new FileStreamOptions
+                    {
+                        Mode = FileMode.Open, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 0,
+                    });
+                }
+                catch (FileNotFoundException)
+                {
+                    // Removed meanwhile (a verify with --fix clears the folder): make one as below.
+                }
+            }
+            if (opened is null)
+            {
+                temp = Path.Combine(TempDirectory, Guid.NewGuid().ToString("N") + ".tmp");
+                opened = new FileStream(temp, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 0,
+                });
+            }
+            await using (var file = opened)
             {
                 var buffered = new BufferedStream(file, 65536);
                 (size, _) = await MessageWriter.CopyNormalizedAsync(content, buffered, cancellationToken).ConfigureAwait(false);
@@ -80,6 +101,56 @@ internal sealed partial class AccountHub
         }
         Publish(changes);
         return await pending.Done.Task.ConfigureAwait(false);
+    }
+
+    // The spare temporary file. Creating a file (a new inode and directory entry in the file system's journal) was the
+    // largest single wait on an APPEND's path in a thread-time profile, and 0.9 ms under strace, against 0.04 ms to open
+    // an existing one. So an empty file is created in the background after each append, and the next append opens it
+    // instead: the median APPEND of 5 KB over IMAP went from 3.8-3.9 ms to 3.5-3.6 ms (three interleaved pairs of 300).
+    // It is removed at close, and by reconcile (without reporting it: it is empty and no append's) after a crash.
+    internal const string SparePrefix = "spare-";
+    string? spareTemp;
+    int spareCreating;
+
+    /// <summary>The spare temporary file (null if none is ready), and a new one made in the background.</summary>
+    string? TakeSpareTempFile()
+    {
+        var spare = Interlocked.Exchange(ref spareTemp, null);
+        MakeSpareTempFile();
+        return spare;
+    }
+
+    void MakeSpareTempFile()
+    {
+        if (disposed || Interlocked.CompareExchange(ref spareCreating, 1, 0) != 0)
+            return;
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                var path = Path.Combine(TempDirectory, SparePrefix + Guid.NewGuid().ToString("N"));
+                new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1).Dispose();
+                if (disposed || Interlocked.CompareExchange(ref spareTemp, path, null) is not null)
+                    Durable.TryDelete(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // No spare: the next append creates its file itself.
+            }
+            finally
+            {
+                Volatile.Write(ref spareCreating, 0);
+            }
+        });
+    }
+
+    /// <summary>At close: a clean close leaves tmp/ empty.</summary>
+    async Task RemoveSpareTempFileAsync()
+    {
+        while (Volatile.Read(ref spareCreating) != 0)
+            await Task.Delay(1).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref spareTemp, null) is { } spare)
+            Durable.TryDelete(spare);
     }
 
     long CurrentUsage()

@@ -402,6 +402,7 @@ internal sealed partial class AccountHub : IAsyncDisposable
                 catch (SqliteException ex) { StoreLog.SnapshotFailed(logger, AccountId, ex.Message); }
             }
             disposed = true;
+            await RemoveSpareTempFileAsync().ConfigureAwait(false);
             CloseReadState();
             bool hadWriter = writer is not null;
             writer?.Dispose();

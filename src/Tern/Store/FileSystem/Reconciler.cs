@@ -24,6 +24,11 @@ internal static class Reconciler
         int temps = 0;
         foreach (var temp in Directory.Exists(hub.TempDirectory) ? Directory.EnumerateFiles(hub.TempDirectory) : [])
         {
+            if (IsSpare(temp))
+            {
+                if (apply) Durable.TryDelete(temp);
+                continue;
+            }
             temps++;
             problems.Add($"temporary file {Path.GetFileName(temp)} left by an interrupted append");
             if (apply) Durable.TryDelete(temp);
@@ -152,14 +157,20 @@ internal static class Reconciler
         return new Report(problems, apply ? orphans.Count : 0, apply ? missing.Count : 0, temps);
     }
 
+    /// <summary>The empty file an append takes next (AccountHub.Append.cs): no append's data, so not a problem.</summary>
+    static bool IsSpare(string path) => Path.GetFileName(path).StartsWith(AccountHub.SparePrefix, StringComparison.Ordinal);
+
     static Report Quick(AccountHub hub, SqliteConnection connection)
     {
         var problems = new List<string>();
         int temps = 0;
         foreach (var temp in Directory.Exists(hub.TempDirectory) ? Directory.EnumerateFiles(hub.TempDirectory) : [])
         {
-            temps++;
-            problems.Add($"temporary file {Path.GetFileName(temp)} left behind");
+            if (!IsSpare(temp))
+            {
+                temps++;
+                problems.Add($"temporary file {Path.GetFileName(temp)} left behind");
+            }
             Durable.TryDelete(temp);
         }
         using var tx = connection.BeginTransaction(deferred: false);
