@@ -44,6 +44,23 @@ public sealed class ImapAuthenticatedDialogTests
     }
 
     [Fact]
+    public async Task APPEND_to_a_missing_or_Noselect_mailbox_is_refused_with_TRYCREATE_and_stores_nothing()
+    {
+        var (server, c) = await LoginAsync();
+        await using var _ = server;
+        await using var __ = c;
+        Assert.StartsWith("OK", (await c.CommandAsync("CREATE Top/Child")).Tagged);
+        Assert.StartsWith("OK", (await c.CommandAsync("DELETE Top")).Tagged); // has a child: stays as \Noselect
+        Assert.StartsWith("NO [TRYCREATE]", (await c.CommandAsync($"APPEND Top {{{Message.Length}+}}\r\n{Message}")).Tagged);
+        Assert.StartsWith("NO [TRYCREATE]", (await c.CommandAsync($"APPEND Nowhere (\\Seen) {{{Message.Length}+}}\r\n{Message}")).Tagged);
+        // MULTIAPPEND (RFC 3502) is checked before anything is stored.
+        Assert.StartsWith("NO [TRYCREATE]",
+            (await c.CommandAsync($"APPEND Nowhere {{{Message.Length}+}}\r\n{Message} {{{Message.Length}+}}\r\n{Message}")).Tagged);
+        Assert.StartsWith("OK [APPENDUID", (await c.CommandAsync($"APPEND Top/Child {{{Message.Length}+}}\r\n{Message}")).Tagged);
+        Assert.Contains("MESSAGES 1", (await c.CommandAsync("STATUS Top/Child (MESSAGES)")).Untagged[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Large_APPEND_is_streamed_and_stored_intact()
     {
         var (server, c) = await LoginAsync();
