@@ -16,14 +16,10 @@ public static class QueueServiceCollectionExtensions
     }
 }
 
-/// <summary>Runs <see cref="QueueStore.Recover"/> when the server starts, before any listener accepts mail.</summary>
+/// <summary>Runs <see cref="QueueStore.RecoverAsync"/> when the server starts, before any listener accepts mail.</summary>
 internal sealed class QueueRecoveryService(QueueStore queue) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        queue.Recover();
-        return Task.CompletedTask;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => queue.RecoverAsync(cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -18,7 +18,7 @@ namespace Tern.Queue;
 /// <see cref="UpdateEnvelopeAsync(string, Func{QueueEnvelope, bool}, CancellationToken)"/> (atomic read-modify-write,
 /// serialised per id, so the local agent and the relay can update different recipients of one entry), and end an entry
 /// with <see cref="FinishIfDoneAsync"/>, <see cref="CompleteAsync"/> or <see cref="MoveToBadAsync"/>.</para>
-/// <para>Recovery: <see cref="Recover"/> (run by the host at start, not by CLI commands) deletes temp files and
+/// <para>Recovery: <see cref="RecoverAsync"/> (run by the host at start, not by CLI commands) deletes temp files and
 /// .msg files without .env left by a process killed mid-write; none of them was ever acknowledged.</para>
 /// </remarks>
 public sealed class QueueStore
@@ -72,7 +72,7 @@ public sealed class QueueStore
     /// three. Concurrent fsyncs let a journalling file system commit them together, one disk wait instead of three.</summary>
     /// <remarks>Until the fsyncs return, a crash of the machine may leave an entry whose names survived but whose
     /// octets did not (XFS and btrfs can leave such a file short or empty). Such an entry was never acknowledged:
-    /// <see cref="Recover"/> finds it by its size, which the envelope records, and moves it to the bad folder.</remarks>
+    /// <see cref="RecoverAsync"/> finds it by its size, which the envelope records, and moves it to the bad folder.</remarks>
     internal async Task CommitAsync(QueueMessageWriter writer, FileStream content, QueueEnvelope envelope, CancellationToken cancellationToken)
     {
         var envTemp = PathOf(writer.Id, EnvelopeExtension + TempExtension);
@@ -272,7 +272,7 @@ public sealed class QueueStore
     /// see <see cref="CommitAsync(QueueMessageWriter, FileStream, QueueEnvelope, CancellationToken)"/>: never
     /// acknowledged, but kept for a person to look at rather than deleted). Only files older than this process are
     /// touched, in case a CLI command runs beside a live server.</summary>
-    public void Recover()
+    public async Task RecoverAsync(CancellationToken cancellationToken = default)
     {
         var startedAt = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
         bool removed = false;
@@ -311,7 +311,7 @@ public sealed class QueueStore
                 : "incomplete after a crash: the message file is missing (it was never acknowledged)";
             if (!message.Exists)
                 File.WriteAllBytes(message.FullName, []);
-            MoveToBadAsync(id, [reason]).GetAwaiter().GetResult();
+            await MoveToBadAsync(id, [reason], cancellationToken).ConfigureAwait(false);
         }
     }
 

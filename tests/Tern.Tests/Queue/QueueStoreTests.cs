@@ -128,7 +128,7 @@ public sealed class QueueStoreTests : IDisposable
         var old = DateTime.UtcNow.AddDays(-1);
         File.SetLastWriteTimeUtc(orphan, old);
         File.SetLastWriteTimeUtc(temp, old);
-        queue.Recover();
+        await queue.RecoverAsync();
         Assert.False(File.Exists(orphan));
         Assert.False(File.Exists(temp));
         Assert.Equal([id], await queue.ListAsync());
@@ -147,7 +147,7 @@ public sealed class QueueStoreTests : IDisposable
         foreach (var file in Directory.GetFiles(queue.QueueDirectory))
             File.SetLastWriteTimeUtc(file, old);
 
-        queue.Recover();
+        await queue.RecoverAsync();
 
         Assert.Equal([intact], await queue.ListAsync());
         foreach (var id in new[] { cut, emptied })

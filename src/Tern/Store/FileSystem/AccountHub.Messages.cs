@@ -207,13 +207,12 @@ internal sealed partial class AccountHub
 
     public Task<IReadOnlyList<MessageInfo>> GetChangedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken)
     {
-        using var connection = OpenRead();
-        RequireMailbox(connection, null, mailboxId);
-        using var command = connection.Command(
-            $"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m AND modseq > $s", ("$m", mailboxId), ("$s", modSeq));
-        using var r = command.ExecuteReader();
+        using var reader = RentReader();
+        RequireMailbox(reader, mailboxId);
+        using var r = reader.Prepared(
+            $"SELECT {PlacementColumns} FROM mailbox_messages WHERE mailbox_id = $m AND modseq > $s", ("$m", mailboxId), ("$s", modSeq)).ExecuteReader();
         var list = new List<MessageInfo>();
-        while (r.Read()) list.Add(ToInfo(ReadPlacement(r)));
+        while (r.Read()) list.Add(ReadInfo(r));
         // Sorted here, not by ORDER BY uid: that would make SQLite walk the whole mailbox in UID order instead of
         // the MODSEQ index, so the cost would follow the mailbox size instead of the changes.
         list.Sort((a, b) => a.Uid.CompareTo(b.Uid));
@@ -222,11 +221,9 @@ internal sealed partial class AccountHub
 
     public Task<IReadOnlyList<long>> GetExpungedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken)
     {
-        using var connection = OpenRead();
-        RequireMailbox(connection, null, mailboxId);
-        using var command = connection.Command(
-            "SELECT uid FROM expunged WHERE mailbox_id = $m AND modseq > $s", ("$m", mailboxId), ("$s", modSeq));
-        using var r = command.ExecuteReader();
+        using var reader = RentReader();
+        RequireMailbox(reader, mailboxId);
+        using var r = reader.Prepared("SELECT uid FROM expunged WHERE mailbox_id = $m AND modseq > $s", ("$m", mailboxId), ("$s", modSeq)).ExecuteReader();
         var list = new List<long>();
         while (r.Read()) list.Add(r.GetInt64(0));
         list.Sort(); // by the MODSEQ index, as above

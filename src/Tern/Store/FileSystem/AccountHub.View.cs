@@ -4,7 +4,7 @@ namespace Tern.Store.FileSystem;
 
 /// <summary>What SELECT needs of a mailbox (RFC 9051 6.3.2): its UIDs, the keywords in use, the first unseen message.
 /// The UIDs of big mailboxes are kept in memory between SELECTs: reading 100,000 of them costs about 25 ms, checking
-/// that the kept ones are still right about 2 ms; the keywords and the first unseen come from partial indexes.</summary>
+/// that the kept ones are still right three index lookups; the keywords and the first unseen come from partial indexes.</summary>
 internal sealed partial class AccountHub
 {
     /// <summary>UIDs kept at most in the whole process, over every account (8 octets each: 8 MB).</summary>

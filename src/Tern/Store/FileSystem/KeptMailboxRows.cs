@@ -7,11 +7,11 @@ namespace Tern.Store.FileSystem;
 /// Bounded for the whole process, least recently used out first.</summary>
 /// <remarks>A kept item must never change while its UID lasts (the message file is immutable and a UID is never given
 /// to another message while the UIDVALIDITY lasts), so a kept mailbox only grows by the messages appended since and
-/// shrinks by those expunged since. Each call checks, in the caller's read snapshot, the mailbox's UIDVALIDITY, message
-/// count and highest UID; when they changed it reads only the rows above the kept highest UID and drops the UIDs the
-/// expunge log (RFC 7162's VANISHED record) lists since the kept MODSEQ, and reads everything again when the counts
-/// still disagree. So every session, delivery and other process writing the index is seen, with no hook in the write
-/// paths.</remarks>
+/// shrinks by those expunged since. Each call checks, in the caller's read snapshot, the mailbox's UIDVALIDITY, highest
+/// UID and last expunge; when they changed it reads only the rows above the kept highest UID and drops the UIDs the
+/// expunge log (RFC 7162's VANISHED record) lists since the kept MODSEQ, and reads everything again when the result
+/// does not have the mailbox's message count. So every session, delivery and other process writing the index is seen,
+/// with no hook in the write paths.</remarks>
 /// <param name="mailboxesPerAccount">Mailboxes kept at most per account.</param>
 /// <param name="maxItems">Items kept at most over every account: hubs stay open while the server runs, so the bound
 /// cannot be per account.</param>
@@ -23,10 +23,13 @@ internal sealed class KeptMailboxRows<T>(int mailboxesPerAccount, long maxItems,
     /// later), which is then not kept.</summary>
     public delegate List<T> ReadAfter(SqliteTransaction tx, long mailboxId, long afterUid, ref long incompleteFrom);
 
-    sealed class Entry(uint uidValidity, long modSeq, long maxUid, T[] items)
+    /// <param name="modSeq">The account's MODSEQ when read: expunges after it are not in the items.</param>
+    /// <param name="lastExpunge">The MODSEQ of the mailbox's last expunge when read.</param>
+    sealed class Entry(uint uidValidity, long modSeq, long lastExpunge, long maxUid, T[] items)
     {
         public uint UidValidity { get; } = uidValidity;
         public long ModSeq { get; } = modSeq;
+        public long LastExpunge { get; } = lastExpunge;
         public long MaxUid { get; } = maxUid;
         public T[] Items { get; } = items;
         public IReadOnlyList<T> View { get; } = Array.AsReadOnly(items);
@@ -47,12 +50,16 @@ internal sealed class KeptMailboxRows<T>(int mailboxesPerAccount, long maxItems,
     /// <summary>The mailbox's items as of <paramref name="tx"/>'s snapshot; null when there is no such mailbox.</summary>
     public IReadOnlyList<T>? Get(AccountHub hub, SqliteTransaction tx, long mailboxId, ReadAfter read)
     {
+        // Each of these is one index lookup: no walk over the mailbox's messages when nothing changed. Every path that
+        // takes a message out of a mailbox records it in the expunge log (for RFC 7162 VANISHED), and every message
+        // put in gets a UID above all others, so the highest UID and the last expunge say whether the UIDs changed.
         uint uidValidity;
-        long count, maxUid, modSeq;
+        long maxUid, lastExpunge, modSeq;
         using (var stamp = tx.Command("""
-            SELECT (SELECT uidvalidity FROM mailboxes WHERE id = $m), count(*), coalesce(max(uid), 0),
+            SELECT (SELECT uidvalidity FROM mailboxes WHERE id = $m),
+                (SELECT coalesce(max(uid), 0) FROM mailbox_messages WHERE mailbox_id = $m),
+                (SELECT coalesce(max(modseq), 0) FROM expunged WHERE mailbox_id = $m),
                 (SELECT value FROM meta WHERE key = 'modseq')
-            FROM mailbox_messages WHERE mailbox_id = $m
             """, ("$m", mailboxId)))
         using (var r = stamp.ExecuteReader())
         {
@@ -60,8 +67,8 @@ internal sealed class KeptMailboxRows<T>(int mailboxesPerAccount, long maxItems,
             if (r.IsDBNull(0))
                 return null;
             uidValidity = (uint)r.GetInt64(0);
-            count = r.GetInt64(1);
-            maxUid = r.GetInt64(2);
+            maxUid = r.GetInt64(1);
+            lastExpunge = r.GetInt64(2);
             modSeq = r.GetInt64(3);
         }
         Entry? kept;
@@ -70,17 +77,17 @@ internal sealed class KeptMailboxRows<T>(int mailboxesPerAccount, long maxItems,
             if (entries.TryGetValue((hub, mailboxId), out kept))
                 kept.LastUsed = Environment.TickCount64;
         }
-        if (kept is not null && kept.UidValidity == uidValidity && kept.MaxUid == maxUid && kept.Items.Length == count)
-            return kept.View; // nothing appended (the highest UID would be higher) and nothing expunged (fewer messages)
+        if (kept is not null && kept.UidValidity == uidValidity && kept.MaxUid == maxUid && kept.LastExpunge == lastExpunge)
+            return kept.View;
 
         T[]? items = null;
         long incompleteFrom = long.MaxValue;
         if (kept is not null && kept.UidValidity == uidValidity && maxUid >= kept.MaxUid)
-            items = Update(tx, mailboxId, kept, count, read, ref incompleteFrom);
+            items = Update(tx, mailboxId, kept, read, ref incompleteFrom);
         items ??= [.. read(tx, mailboxId, 0, ref incompleteFrom)];
         if (incompleteFrom == long.MaxValue)
         {
-            var entry = new Entry(uidValidity, modSeq, maxUid, items);
+            var entry = new Entry(uidValidity, modSeq, lastExpunge, maxUid, items);
             Keep(hub, mailboxId, entry);
             return entry.View;
         }
@@ -88,12 +95,13 @@ internal sealed class KeptMailboxRows<T>(int mailboxesPerAccount, long maxItems,
         int below = 0;
         while (below < items.Length && uidOf(items[below]) < incompleteFrom) below++;
         if (below > 0)
-            Keep(hub, mailboxId, new Entry(uidValidity, modSeq, incompleteFrom - 1, items[..below]));
+            Keep(hub, mailboxId, new Entry(uidValidity, modSeq, lastExpunge, incompleteFrom - 1, items[..below]));
         return Array.AsReadOnly(items);
     }
 
-    /// <summary>The kept items minus the expunged, plus the appended; null when that does not add up to the mailbox.</summary>
-    T[]? Update(SqliteTransaction tx, long mailboxId, Entry kept, long count, ReadAfter read, ref long incompleteFrom)
+    /// <summary>The kept items minus the expunged, plus the appended; null when that does not add up to the mailbox's
+    /// message count (an index rebuilt under the server, say), so that everything is read again.</summary>
+    T[]? Update(SqliteTransaction tx, long mailboxId, Entry kept, ReadAfter read, ref long incompleteFrom)
     {
         var gone = new HashSet<long>();
         using (var command = tx.Command("SELECT uid FROM expunged WHERE mailbox_id = $m AND modseq > $s AND uid <= $u",
@@ -110,6 +118,7 @@ internal sealed class KeptMailboxRows<T>(int mailboxesPerAccount, long maxItems,
                 items.Add(item);
         }
         items.AddRange(added);
+        long count = tx.Scalar("SELECT count(*) FROM mailbox_messages WHERE mailbox_id = $m", ("$m", mailboxId));
         return items.Count == count ? [.. items] : null;
     }
 
