@@ -196,6 +196,42 @@ public sealed class MessageOperationTests
     }
 
     [Fact]
+    public async Task Recent_claims_are_written_to_the_index_shortly_after_and_survive_a_restart()
+    {
+        await using var temp = new TempStore();
+        long inboxId;
+        await using (var account = await temp.Store.OpenAccountAsync(1))
+        {
+            await account.AppendAsync("INBOX", TempStore.Message("a"), new AppendOptions());
+            await account.AppendAsync("INBOX", TempStore.Message("b"), new AppendOptions());
+            inboxId = (await account.GetMailboxAsync("INBOX"))!.Id;
+            Assert.Equal(1, await account.ClaimRecentAsync(inboxId));
+            // Claimed in memory first, then written by a background transaction.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (StoredRecentUid(temp) != 3 && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            Assert.Equal(3, StoredRecentUid(temp));
+
+            await account.AppendAsync("INBOX", TempStore.Message("c"), new AppendOptions());
+            Assert.Equal(3, await account.ClaimRecentAsync(inboxId)); // written at close, if not before
+        }
+        await temp.RestartAsync();
+        await using var reopened = await temp.Store.OpenAccountAsync(1);
+        Assert.Equal(0, (await reopened.GetStatusAsync("INBOX")).Recent);
+        Assert.Equal(4, await reopened.ClaimRecentAsync(inboxId)); // nothing recent left for a new session
+    }
+
+    static long StoredRecentUid(TempStore temp)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(temp.AccountDirectory(1), "index.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT recent_uid FROM mailboxes WHERE name = 'INBOX'";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
     public async Task Maildrop_lock_is_exclusive_and_released_on_dispose_of_lock_or_handle()
     {
         await using var temp = new TempStore();

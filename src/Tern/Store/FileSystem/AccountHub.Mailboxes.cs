@@ -252,7 +252,7 @@ internal sealed partial class AccountHub
         using var command = Cmd(connection, tx, """
             SELECT count(*), total(flags & 1 = 0), total(uid >= $recent), total(size), total((flags & 8) <> 0)
             FROM mailbox_messages WHERE mailbox_id = $id
-            """, ("$recent", row.RecentUid), ("$id", row.Id));
+            """, ("$recent", RecentBoundary(row.Id, row.RecentUid)), ("$id", row.Id));
         using var r = command.ExecuteReader();
         r.Read();
         return Task.FromResult(new MailboxStatus(info, (int)r.GetInt64(0), (int)r.GetDouble(1), (int)r.GetDouble(2), (long)r.GetDouble(3), (long)r.GetDouble(4)));

@@ -554,25 +554,6 @@ internal sealed partial class AccountHub
         return Task.FromResult(StructureSerializer.Deserialize((byte[])r.GetValue(0)));
     }
 
-    public async Task<long> ClaimRecentAsync(long mailboxId, CancellationToken cancellationToken)
-    {
-        using (var reader = RentReader())
-        using (var r = reader.Prepared("SELECT recent_uid, uidnext FROM mailboxes WHERE id = $id", ("$id", mailboxId)).ExecuteReader())
-        {
-            if (!r.Read())
-                throw new MailStoreException(MailStoreError.NotFound, $"no mailbox with id {mailboxId}");
-            if (r.GetInt64(0) >= r.GetInt64(1))
-                return r.GetInt64(1); // nothing new: no write needed
-        }
-        return await WriteAsync((tx, _) =>
-        {
-            // RFC 3501 2.3.2: \Recent belongs to the first session that sees the message.
-            var row = RequireMailbox(tx.Connection!, tx, mailboxId);
-            tx.Execute("UPDATE mailboxes SET recent_uid = $n WHERE id = $id", ("$n", row.UidNext), ("$id", mailboxId));
-            return row.RecentUid;
-        }, cancellationToken, durable: false).ConfigureAwait(false);
-    }
-
     public async Task<QuotaInfo> GetQuotaAsync(CancellationToken cancellationToken)
     {
         long limit = await QuotaLimitAsync(cancellationToken).ConfigureAwait(false);

@@ -398,7 +398,13 @@ internal sealed partial class AccountHub : IAsyncDisposable
             {
                 // One fsynced commit puts every unsynced one (flag changes, expunges) on disk before the clean-shutdown
                 // marker says nothing needs checking.
-                try { writer.Execute("BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE key = 'schema'; COMMIT;"); }
+                try
+                {
+                    using var tx = writer.BeginTransaction(deferred: false);
+                    WriteRecentClaims(tx); // the \Recent claims not yet written (AccountHub.Recent.cs)
+                    tx.Execute("UPDATE meta SET value = value WHERE key = 'schema'");
+                    tx.Commit();
+                }
                 catch (SqliteException ex) { StoreLog.SnapshotFailed(logger, AccountId, ex.Message); }
             }
             disposed = true;
