@@ -86,7 +86,8 @@ public static class SortParser
         return new ThreadCommand(algorithm, charset, SearchParser.ParseProgram(r));
     }
 
-    /// <summary>The charsets SEARCH, SORT and THREAD accept; any other gets NO [BADCHARSET (UTF-8 US-ASCII)].</summary>
-    public static bool IsSupportedCharset(string charset) =>
-        charset.Equals("UTF-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("US-ASCII", StringComparison.OrdinalIgnoreCase);
+    /// <summary>The charsets SEARCH, SORT and THREAD accept (none given: US-ASCII); any other gets
+    /// NO [BADCHARSET (UTF-8 US-ASCII)] (RFC 9051 6.4.4, RFC 5256 3).</summary>
+    public static bool IsSupportedCharset(string? charset) =>
+        charset is null || charset.Equals("UTF-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("US-ASCII", StringComparison.OrdinalIgnoreCase);
 }

@@ -12,9 +12,8 @@ static class SearchCommandHandler
         var args = request.Args;
         args.Space();
         var command = SearchParser.Parse(args);
-        if (command.Charset is { } charset && !charset.Equals("UTF-8", StringComparison.OrdinalIgnoreCase)
-            && !charset.Equals("US-ASCII", StringComparison.OrdinalIgnoreCase))
-            return ImapResult.No($"Unsupported charset {charset}", "BADCHARSET (UTF-8 US-ASCII)");
+        if (SortSupport.RefuseCharset(command.Charset) is { } refused)
+            return refused;
         var selected = session.Selected!;
         var evaluator = new SearchEvaluator(session, selected);
         var matches = await evaluator.RunAsync(command.Key, cancellationToken).ConfigureAwait(false);

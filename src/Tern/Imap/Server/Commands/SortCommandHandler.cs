@@ -13,8 +13,8 @@ static class SortCommandHandler
         var args = request.Args;
         args.Space();
         var command = SortParser.ParseSort(args);
-        if (!SortParser.IsSupportedCharset(command.Charset))
-            return ImapResult.No($"Unsupported charset {command.Charset}", "BADCHARSET (UTF-8 US-ASCII)");
+        if (SortSupport.RefuseCharset(command.Charset) is { } refused)
+            return refused;
         var selected = session.Selected!;
         var items = await SortSupport.MatchAsync(session, selected, command.Key, cancellationToken).ConfigureAwait(false);
         var sorted = SortEngine.Sort(items, command.Criteria);
@@ -50,8 +50,8 @@ static class ThreadCommandHandler
         var args = request.Args;
         args.Space();
         var command = SortParser.ParseThread(args);
-        if (!SortParser.IsSupportedCharset(command.Charset))
-            return ImapResult.No($"Unsupported charset {command.Charset}", "BADCHARSET (UTF-8 US-ASCII)");
+        if (SortSupport.RefuseCharset(command.Charset) is { } refused)
+            return refused;
         var items = await SortSupport.MatchAsync(session, session.Selected!, command.Key, cancellationToken).ConfigureAwait(false);
         var threads = command.Algorithm == ThreadAlgorithm.References
             ? ThreadBuilder.References(items)
@@ -63,6 +63,10 @@ static class ThreadCommandHandler
 
 static class SortSupport
 {
+    /// <summary>NO [BADCHARSET] for a charset SEARCH, SORT and THREAD do not accept; null for one they do.</summary>
+    public static ImapResult? RefuseCharset(string? charset) =>
+        SortParser.IsSupportedCharset(charset) ? null : ImapResult.No($"Unsupported charset {charset}", "BADCHARSET (UTF-8 US-ASCII)");
+
     /// <summary>The messages the search key matches, in sequence order, with their sort data.</summary>
     public static async Task<List<SortItem>> MatchAsync(ImapSession session, SelectedMailbox selected, SearchKey key, CancellationToken cancellationToken)
     {
