@@ -221,15 +221,7 @@ public sealed class MessageOperationTests
         Assert.Equal(4, await reopened.ClaimRecentAsync(inboxId)); // nothing recent left for a new session
     }
 
-    static long StoredRecentUid(TempStore temp)
-    {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
-            $"Data Source={Path.Combine(temp.AccountDirectory(1), "index.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT recent_uid FROM mailboxes WHERE name = 'INBOX'";
-        return (long)command.ExecuteScalar()!;
-    }
+    static long StoredRecentUid(TempStore temp) => temp.IndexScalar("SELECT recent_uid FROM mailboxes WHERE name = 'INBOX'");
 
     [Fact]
     public async Task Maildrop_lock_is_exclusive_and_released_on_dispose_of_lock_or_handle()

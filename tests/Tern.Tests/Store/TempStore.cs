@@ -27,6 +27,17 @@ public sealed class TempStore : IAsyncDisposable
 
     public string AccountDirectory(long id) => Store.AccountDirectory(id);
 
+    /// <summary>One number from account 1's index, read on a connection of its own (read-only, not pooled), as a
+    /// tool outside the store would see it.</summary>
+    public long IndexScalar(string sql)
+    {
+        using var db = new SqliteConnection($"Data Source={Path.Combine(AccountDirectory(1), "index.db")};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        using var command = db.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+
     /// <summary>Stops the store cleanly and starts a new one over the same folder.</summary>
     public async Task RestartAsync()
     {

@@ -9,14 +9,7 @@ namespace Tern.Tests.Store;
 /// sort never misses a message whose rows are still pending, and rows lost with the process are rebuilt.</summary>
 public sealed class TextBacklogTests
 {
-    static long TextRows(TempStore temp)
-    {
-        using var db = new SqliteConnection($"Data Source={Path.Combine(temp.AccountDirectory(1), "index.db")};Pooling=False;Mode=ReadOnly");
-        db.Open();
-        using var count = db.CreateCommand();
-        count.CommandText = "SELECT count(*) FROM message_meta";
-        return (long)count.ExecuteScalar()!;
-    }
+    static long TextRows(TempStore temp) => temp.IndexScalar("SELECT count(*) FROM message_meta");
 
     [Fact]
     public async Task A_message_whose_text_row_is_still_pending_is_found_by_search_body_and_sorted()

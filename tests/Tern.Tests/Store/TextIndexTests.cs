@@ -345,14 +345,7 @@ public sealed class TextIndexTests
         Assert.True(UnicodeCasemap.CompareFolded("\uFFFD", "\U0001F600") < 0); // code point (UTF-8) order, not UTF-16
     }
 
-    static long FieldRows(TempStore temp)
-    {
-        using var db = new SqliteConnection($"Data Source={Path.Combine(temp.AccountDirectory(1), "index.db")};Mode=ReadOnly;Pooling=False");
-        db.Open();
-        using var count = db.CreateCommand();
-        count.CommandText = "SELECT count(*) FROM message_fields";
-        return (long)count.ExecuteScalar()!;
-    }
+    static long FieldRows(TempStore temp) => temp.IndexScalar("SELECT count(*) FROM message_fields");
 
     static long TextRows(TempStore temp)
     {
