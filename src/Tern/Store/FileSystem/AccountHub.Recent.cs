@@ -34,8 +34,10 @@ internal sealed partial class AccountHub
         lock (recentClaims)
         {
             recentFrom = recentClaims.TryGetValue(mailboxId, out var claimed) ? Math.Max(stored, claimed) : stored;
+            // Nothing new for this session. The boundary, not this read's UIDNEXT: a claim made after an append this read
+            // did not see is above it, and those messages are another session's.
             if (recentFrom >= uidNext)
-                return Task.FromResult(uidNext); // nothing new for this session
+                return Task.FromResult(recentFrom);
             recentClaims[mailboxId] = uidNext;
         }
         ScheduleRecentWrite();
