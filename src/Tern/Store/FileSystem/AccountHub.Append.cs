@@ -29,15 +29,8 @@ internal sealed partial class AccountHub
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(options);
         var name = Normalize(mailbox);
-        // A prepared statement on a kept read connection: an APPEND is latency, and this check is on its path.
         using (var reader = RentReader())
-        {
-            var noSelect = reader.Prepared("SELECT noselect FROM mailboxes WHERE name = $n", ("$n", name)).ExecuteScalar();
-            if (noSelect is not long flag)
-                throw new MailStoreException(MailStoreError.NotFound, $"no mailbox {name}");
-            if (flag != 0)
-                throw new MailStoreException(MailStoreError.NotAllowed, $"{name} holds no messages (\\Noselect)");
-        }
+            RequireSelectable(reader, name);
         long limit = await QuotaLimitAsync(cancellationToken).ConfigureAwait(false);
 
         var temp = "";

@@ -260,11 +260,24 @@ internal sealed partial class AccountHub
 
     internal MailboxRow RequireSelectable(SqliteConnection connection, SqliteTransaction? tx, string normalizedName)
     {
-        var row = FindMailbox(connection, tx, normalizedName)
-            ?? throw new MailStoreException(MailStoreError.NotFound, $"no mailbox {normalizedName}");
-        if (row.NoSelect)
+        var row = FindMailbox(connection, tx, normalizedName);
+        ThrowUnlessSelectable(normalizedName, row?.NoSelect);
+        return row!;
+    }
+
+    /// <summary>The same check with one prepared query on a kept read connection (an APPEND is latency, and this check
+    /// is on its path).</summary>
+    internal static void RequireSelectable(ReadConnection reader, string normalizedName) =>
+        ThrowUnlessSelectable(normalizedName,
+            reader.Prepared("SELECT noselect FROM mailboxes WHERE name = $n", ("$n", normalizedName)).ExecuteScalar() is long flag ? flag != 0 : null);
+
+    /// <param name="noSelect">Null when there is no such mailbox.</param>
+    static void ThrowUnlessSelectable(string normalizedName, bool? noSelect)
+    {
+        if (noSelect is null)
+            throw new MailStoreException(MailStoreError.NotFound, $"no mailbox {normalizedName}");
+        if (noSelect.Value)
             throw new MailStoreException(MailStoreError.NotAllowed, $"{normalizedName} holds no messages (\\Noselect)");
-        return row;
     }
 
     internal static MailboxRow RequireMailbox(SqliteConnection connection, SqliteTransaction? tx, long id) =>

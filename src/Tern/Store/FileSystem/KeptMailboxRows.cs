@@ -38,8 +38,6 @@ internal sealed class KeptMailboxRows<T>(int mailboxesPerAccount, long maxItems,
 
     readonly Dictionary<(AccountHub Hub, long MailboxId), Entry> entries = [];
 
-    public int MailboxesPerAccount => mailboxesPerAccount;
-
     /// <summary>Number of one account's items kept (for tests and diagnostics).</summary>
     public int CountOf(AccountHub hub)
     {

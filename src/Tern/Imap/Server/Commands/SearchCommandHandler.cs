@@ -7,12 +7,17 @@ namespace Tern.Imap.Server.Commands;
 /// ESEARCH results.</summary>
 static class SearchCommandHandler
 {
+    /// <summary>NO [BADCHARSET] for a charset SEARCH, and SORT and THREAD (whose keys are search keys), do not accept;
+    /// null for one they do.</summary>
+    public static ImapResult? RefuseCharset(string? charset) =>
+        SortParser.IsSupportedCharset(charset) ? null : ImapResult.No($"Unsupported charset {charset}", "BADCHARSET (UTF-8 US-ASCII)");
+
     public static async Task<ImapResult> ExecuteAsync(ImapSession session, ImapRequest request, CancellationToken cancellationToken)
     {
         var args = request.Args;
         args.Space();
         var command = SearchParser.Parse(args);
-        if (SortSupport.RefuseCharset(command.Charset) is { } refused)
+        if (RefuseCharset(command.Charset) is { } refused)
             return refused;
         var selected = session.Selected!;
         var evaluator = new SearchEvaluator(session, selected);

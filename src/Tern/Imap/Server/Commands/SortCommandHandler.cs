@@ -13,7 +13,7 @@ static class SortCommandHandler
         var args = request.Args;
         args.Space();
         var command = SortParser.ParseSort(args);
-        if (SortSupport.RefuseCharset(command.Charset) is { } refused)
+        if (SearchCommandHandler.RefuseCharset(command.Charset) is { } refused)
             return refused;
         var selected = session.Selected!;
         var items = await SortSupport.MatchAsync(session, selected, command.Key, cancellationToken).ConfigureAwait(false);
@@ -50,7 +50,7 @@ static class ThreadCommandHandler
         var args = request.Args;
         args.Space();
         var command = SortParser.ParseThread(args);
-        if (SortSupport.RefuseCharset(command.Charset) is { } refused)
+        if (SearchCommandHandler.RefuseCharset(command.Charset) is { } refused)
             return refused;
         var items = await SortSupport.MatchAsync(session, session.Selected!, command.Key, cancellationToken).ConfigureAwait(false);
         var threads = command.Algorithm == ThreadAlgorithm.References
@@ -63,9 +63,6 @@ static class ThreadCommandHandler
 
 static class SortSupport
 {
-    /// <summary>NO [BADCHARSET] for a charset SEARCH, SORT and THREAD do not accept; null for one they do.</summary>
-    public static ImapResult? RefuseCharset(string? charset) =>
-        SortParser.IsSupportedCharset(charset) ? null : ImapResult.No($"Unsupported charset {charset}", "BADCHARSET (UTF-8 US-ASCII)");
 
     /// <summary>The messages the search key matches, in sequence order, with their sort data.</summary>
     public static async Task<List<SortItem>> MatchAsync(ImapSession session, SelectedMailbox selected, SearchKey key, CancellationToken cancellationToken)
