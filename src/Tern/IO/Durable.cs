@@ -22,6 +22,26 @@ public static class Durable
     [DllImport("libc", EntryPoint = "syncfs", SetLastError = true)]
     static extern int SyncFs(int fd);
 
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
+
+    /// <summary>link(2): gives the file at <paramref name="existing"/> a second name (same file system). Fails with an
+    /// <see cref="IOException"/> when <paramref name="newPath"/> exists. Durable only once the new name's folder is fsynced.</summary>
+    public static void HardLink(string existing, string newPath)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            // Not a platform the store runs on in production; a copy keeps the tests' semantics (two names, one content).
+            File.Copy(existing, newPath, overwrite: false);
+            return;
+        }
+        if (Link(existing, newPath) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"cannot link {newPath} (errno {errno})", errno);
+        }
+    }
+
     /// <summary>syncfs(2): flushes every file of the file system that holds <paramref name="anyPath"/> at once. For bulk
     /// loads, where one call replaces thousands of fsyncs; Linux only (elsewhere nothing happens).</summary>
     public static void SyncFileSystem(string anyPath)

@@ -4,21 +4,37 @@ using Microsoft.Data.Sqlite;
 
 namespace Tern.Store.FileSystem;
 
-/// <summary>Append: the file is written and fsynced by the caller, then committed in a group with every other append
-/// waiting at that moment (one directory fsync per shard, one index commit), and the caller returns after both.</summary>
-/// <remarks>The search text and SORT fields of appended messages are not part of that commit: they are derived data, written
-/// shortly afterwards in batches by <see cref="RunTextBacklogAsync"/> (see the text backlog below).</remarks>
+/// <summary>Append: the caller writes the file and starts its fsync, then the file is linked under its final name and
+/// committed in a group with every other append waiting at that moment (one directory fsync per shard, one index
+/// commit). The file's fsync, the folder's and the commit's run side by side, and the caller returns after all three.</summary>
+/// <remarks>
+/// <para>Why not fsync, then rename, then commit: those are two or three waits for the disk in a row, the largest part of
+/// an APPEND (0.65 ms for the file, 0.5 ms for the commit, on this project's machine). Side by side they cost the
+/// longest of them.</para>
+/// <para>What makes that safe is the second name. Under the write lock the temporary file is renamed to
+/// <c>tmp/&lt;id&gt;-&lt;mailbox&gt;.eml.pending</c> and hard-linked to its final name; the pending name is removed only
+/// after all three waits. After a crash, a pending name says the append may not have finished, so its file may be short
+/// (its data never reached the disk). <see cref="Reconciler"/> keeps such a message only if its index row exists and the
+/// file has the row's size, and removes it otherwise: never acknowledged, so nothing acknowledged is lost, and no
+/// truncated message is ever taken into a mailbox.</para>
+/// <para>The search text and SORT fields of appended messages are not part of that commit: they are derived data, written
+/// shortly afterwards in batches by <see cref="RunTextBacklogAsync"/> (see the text backlog below).</para>
+/// </remarks>
 internal sealed partial class AccountHub
 {
-    sealed class PendingAppend(string mailbox, string tempPath, long size, byte[] structure, AppendOptions options, string? importKey)
+    sealed class PendingAppend(string mailbox, string tempPath, Task fileSynced, long size, byte[] structure, AppendOptions options, string? importKey)
     {
         public string Mailbox { get; } = mailbox;
         public string TempPath { get; } = tempPath;
+        /// <summary>The fsync of the file, started before the commit.</summary>
+        public Task FileSynced { get; } = fileSynced;
         public long Size { get; } = size;
         public byte[] Structure { get; } = structure;
         public AppendOptions Options { get; } = options;
         public string? ImportKey { get; } = importKey;
         public string? FinalPath { get; set; }
+        /// <summary>The pending name in tmp/ (see the remarks above), set once the file has its final name.</summary>
+        public string? PendingPath { get; set; }
         public TaskCompletionSource<AppendResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -36,6 +52,7 @@ internal sealed partial class AccountHub
         var temp = "";
         long size;
         byte[] structure;
+        Task fileSynced;
         try
         {
             FileStream? opened = null;
@@ -46,7 +63,7 @@ internal sealed partial class AccountHub
                 {
                     opened = new FileStream(temp, new FileStreamOptions
                     {
-                        Mode = FileMode.Open, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 0,
+                        Mode = FileMode.Open, Access = FileAccess.ReadWrite, Share = AppendFileShare, BufferSize = 0,
                     });
                 }
                 catch (FileNotFoundException)
@@ -59,10 +76,11 @@ internal sealed partial class AccountHub
                 temp = Path.Combine(TempDirectory, Guid.NewGuid().ToString("N") + ".tmp");
                 opened = new FileStream(temp, new FileStreamOptions
                 {
-                    Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 0,
+                    Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = AppendFileShare, BufferSize = 0,
                 });
             }
-            await using (var file = opened)
+            var file = opened;
+            try
             {
                 // Unbuffered: the copy writes whole chunks of up to 160 KB, one system call each.
                 size = await MessageWriter.CopyNormalizedAsync(content, file, cancellationToken).ConfigureAwait(false);
@@ -73,8 +91,18 @@ internal sealed partial class AccountHub
                 // The file's time is the INTERNALDATE, so an index rebuilt from the files alone keeps it.
                 var date = options.InternalDate ?? DateTimeOffset.UtcNow;
                 File.SetLastWriteTimeUtc(file.SafeFileHandle, date.UtcDateTime);
-                file.Flush(flushToDisk: true);
             }
+            catch
+            {
+                await file.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            // The file's fsync runs while the commit is made; the file is closed once it is on disk.
+            fileSynced = Task.Run(() =>
+            {
+                using (file)
+                    file.Flush(flushToDisk: true);
+            });
         }
         catch (Exception ex)
         {
@@ -84,7 +112,7 @@ internal sealed partial class AccountHub
             throw;
         }
 
-        var pending = new PendingAppend(name, temp, size, structure, options, importKey);
+        var pending = new PendingAppend(name, temp, fileSynced, size, structure, options, importKey);
         appendQueue.Enqueue(pending);
         // Not cancellable from here on: the file is written and another caller may already be committing it.
         await writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -108,6 +136,12 @@ internal sealed partial class AccountHub
     // instead: the median APPEND of 5 KB over IMAP went from 3.8-3.9 ms to 3.5-3.6 ms (three interleaved pairs of 300).
     // It is removed at close, and by reconcile (without reporting it: it is empty and no append's) after a crash.
     internal const string SparePrefix = "spare-";
+    /// <summary>How an append opens its file. Not FileShare.None: .NET takes an exclusive flock(2) for that, and the
+    /// file stays open for its fsync after it has its final name, while the text pass or a FETCH may already read it.</summary>
+    const FileShare AppendFileShare = FileShare.ReadWrite | FileShare.Delete;
+    /// <summary>The suffix of an append's second name in tmp/ while its file and row are made durable (see the remarks
+    /// of this class).</summary>
+    internal const string PendingSuffix = ".pending";
     string? spareTemp;
     int spareCreating;
 
@@ -190,8 +224,8 @@ internal sealed partial class AccountHub
                     failed.Add((item, new MailStoreException(MailStoreError.OverQuota, "the message would exceed the storage quota")));
                     continue;
                 }
-                // Move the fsynced file to its final name; a name already taken (a file left by a crash that reconcile
-                // has not seen) only moves the counter on.
+                // Give the file its pending name and its final name (see the remarks above); a final name already taken
+                // (a file left by a crash that reconcile has not seen) only moves the counter on.
                 while (true)
                 {
                     var path = MessageFiles.PathOf(MessagesDirectory, nextId, mailbox.Id);
@@ -206,7 +240,10 @@ internal sealed partial class AccountHub
                         nextId++;
                         continue;
                     }
-                    File.Move(item.TempPath, path, overwrite: false);
+                    var pendingPath = Path.Combine(TempDirectory, MessageFiles.FileName(nextId, mailbox.Id) + PendingSuffix);
+                    File.Move(item.TempPath, pendingPath, overwrite: true);
+                    item.PendingPath = pendingPath;
+                    Durable.HardLink(pendingPath, path);
                     item.FinalPath = path;
                     break;
                 }
@@ -214,10 +251,8 @@ internal sealed partial class AccountHub
                 used += item.Size;
                 nextId++;
             }
-            // The renames are made durable while the rows are written and committed (two fsyncs at once, not one after
-            // the other), and the callers hear back only after both. A crash in between can leave a committed row whose
-            // file is still under its temporary name: never acknowledged, and reconcile (after an unclean stop) removes
-            // the temporary file and expunges the row.
+            // The final names are made durable while the rows are written and committed, and while each file's own
+            // fsync runs; the callers hear back only after all of them.
             renamesDurable = shards.Count == 0 ? Task.CompletedTask : Task.Run(() =>
             {
                 foreach (var shard in shards)
@@ -300,6 +335,7 @@ internal sealed partial class AccountHub
             foreach (var item in batch)
             {
                 Durable.TryDelete(item.TempPath);
+                if (item.PendingPath is not null) Durable.TryDelete(item.PendingPath);
                 if (item.FinalPath is not null) Durable.TryDelete(item.FinalPath);
                 if (!failed.Any(f => ReferenceEquals(f.Item, item)))
                     item.Done.TrySetException(error);
@@ -325,6 +361,22 @@ internal sealed partial class AccountHub
                 var error = Durable.IsDiskFull(ex) ? new MailStoreException(MailStoreError.DiskFull, "the disk is full") : ex;
                 foreach (var (item, _) in results)
                     item.Done.TrySetException(error);
+            }
+            foreach (var (item, _) in results)
+            {
+                try
+                {
+                    item.FileSynced.GetAwaiter().GetResult();
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // As above, for this message alone. Its pending name stays, so that reconcile checks its file.
+                    StoreLog.AppendFailed(logger, AccountId, ex.Message);
+                    item.Done.TrySetException(Durable.IsDiskFull(ex) ? new MailStoreException(MailStoreError.DiskFull, "the disk is full") : ex);
+                    continue;
+                }
+                if (!item.Done.Task.IsCompleted)
+                    Durable.TryDelete(item.PendingPath!);
             }
         }
         foreach (var (item, result) in results)

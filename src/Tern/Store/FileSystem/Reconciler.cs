@@ -21,9 +21,14 @@ internal static class Reconciler
         if (!full)
             return Quick(hub, connection);
         var problems = new List<string>();
+        using var tx = connection.BeginTransaction(deferred: !apply);
+        // Before the scan below: a file removed here is then a row without a file, and expunged as such.
+        ResolveInterruptedAppends(hub, tx, problems, apply);
         int temps = 0;
         foreach (var temp in Directory.Exists(hub.TempDirectory) ? Directory.EnumerateFiles(hub.TempDirectory) : [])
         {
+            if (IsPending(temp))
+                continue; // looked at above (and left in place by a dry run)
             if (IsSpare(temp))
             {
                 if (apply) Durable.TryDelete(temp);
@@ -40,7 +45,6 @@ internal static class Reconciler
             if (apply) Durable.TryDelete(stray);
         }
 
-        using var tx = connection.BeginTransaction(deferred: !apply);
         var known = new Dictionary<long, long>();
         using (var command = tx.Command("SELECT id, origin_mailbox FROM messages"))
         using (var r = command.ExecuteReader())
@@ -78,18 +82,7 @@ internal static class Reconciler
         {
             problems.Add($"{missing.Count} index rows without a message file: {string.Join(", ", missing.Take(20))}");
             if (apply)
-            {
-                modSeq = tx.Bump("modseq");
-                foreach (var id in missing)
-                {
-                    tx.Execute("INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) SELECT mailbox_id, uid, $s FROM mailbox_messages WHERE message_id = $id",
-                        ("$s", modSeq), ("$id", id));
-                    tx.Execute("UPDATE mailboxes SET highestmodseq = $s WHERE id IN (SELECT mailbox_id FROM mailbox_messages WHERE message_id = $id)",
-                        ("$s", modSeq), ("$id", id));
-                    tx.Execute("DELETE FROM mailbox_messages WHERE message_id = $id", ("$id", id));
-                    tx.Execute("DELETE FROM messages WHERE id = $id", ("$id", id));
-                }
-            }
+                modSeq = ExpungeMessages(tx, missing);
         }
 
         // Files without rows: written and fsynced, but the index commit never happened. Keep them (never lose mail).
@@ -157,12 +150,83 @@ internal static class Reconciler
         return new Report(problems, apply ? orphans.Count : 0, apply ? missing.Count : 0, temps);
     }
 
+    /// <summary>Expunges every placement of these messages and their rows (clients learn through VANISHED/EXPUNGE);
+    /// returns the MODSEQ given to the expunges.</summary>
+    static long ExpungeMessages(SqliteTransaction tx, IReadOnlyCollection<long> ids)
+    {
+        long modSeq = tx.Bump("modseq");
+        foreach (var id in ids)
+        {
+            tx.Execute("INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) SELECT mailbox_id, uid, $s FROM mailbox_messages WHERE message_id = $id",
+                ("$s", modSeq), ("$id", id));
+            tx.Execute("UPDATE mailboxes SET highestmodseq = $s WHERE id IN (SELECT mailbox_id FROM mailbox_messages WHERE message_id = $id)",
+                ("$s", modSeq), ("$id", id));
+            tx.Execute("DELETE FROM mailbox_messages WHERE message_id = $id", ("$id", id));
+            tx.Execute("DELETE FROM messages WHERE id = $id", ("$id", id));
+        }
+        return modSeq;
+    }
+
+    /// <summary>Appends a crash interrupted after their file got its final name (AccountHub.Append.cs): each left its
+    /// pending name in tmp/, and its file may be short, since the file's fsync ran beside the commit. The message stays
+    /// only if its row was committed and the file has the row's size: file systems that journal metadata in order
+    /// (ext4, XFS) write a file's size only with its data. Otherwise the append was never acknowledged: its file is
+    /// removed, and a committed row is left without a file (the full scan expunges it; the quick path returns it).</summary>
+    /// <returns>The messages whose row stays but whose file was removed.</returns>
+    static List<long> ResolveInterruptedAppends(AccountHub hub, SqliteTransaction tx, List<string> problems, bool apply)
+    {
+        var incomplete = new List<long>();
+        if (!Directory.Exists(hub.TempDirectory))
+            return incomplete;
+        using var sizeOf = tx.Command("SELECT size FROM messages WHERE id = $id", ("$id", 0L));
+        foreach (var pending in Directory.EnumerateFiles(hub.TempDirectory, "*" + AccountHub.PendingSuffix))
+        {
+            var name = Path.GetFileName(pending)[..^AccountHub.PendingSuffix.Length];
+            if (!MessageFiles.TryParse(name, out var id, out var origin))
+            {
+                problems.Add($"temporary file {Path.GetFileName(pending)} left behind");
+                if (apply) Durable.TryDelete(pending);
+                continue;
+            }
+            var path = MessageFiles.PathOf(hub.MessagesDirectory, id, origin);
+            sizeOf.Parameters["$id"].Value = id;
+            var size = sizeOf.ExecuteScalar() as long?;
+            var file = new FileInfo(path);
+            if (size is { } expected && file.Exists && file.Length == expected)
+            {
+                // Whole and in the index: the crash came after the waits, or the data reached the disk anyway.
+                if (apply) Durable.TryDelete(pending);
+                continue;
+            }
+            if (size is null)
+                problems.Add($"message file {name} of an append that was never committed removed");
+            else
+            {
+                problems.Add($"message {id} of an interrupted append is incomplete ({(file.Exists ? file.Length : 0)} of {size} octets)");
+                incomplete.Add(id);
+            }
+            if (apply)
+            {
+                Durable.TryDelete(path);
+                Durable.TryDelete(pending);
+            }
+        }
+        return incomplete;
+    }
+
+    static bool IsPending(string path) => path.EndsWith(AccountHub.PendingSuffix, StringComparison.Ordinal);
+
     /// <summary>The empty file an append takes next (AccountHub.Append.cs): no append's data, so not a problem.</summary>
     static bool IsSpare(string path) => Path.GetFileName(path).StartsWith(AccountHub.SparePrefix, StringComparison.Ordinal);
 
     static Report Quick(AccountHub hub, SqliteConnection connection)
     {
         var problems = new List<string>();
+        using var tx = connection.BeginTransaction(deferred: false);
+        // After a clean stop there are none, unless a file's fsync failed or another process stopped uncleanly.
+        var incomplete = ResolveInterruptedAppends(hub, tx, problems, apply: true);
+        if (incomplete.Count > 0)
+            ExpungeMessages(tx, incomplete);
         int temps = 0;
         foreach (var temp in Directory.Exists(hub.TempDirectory) ? Directory.EnumerateFiles(hub.TempDirectory) : [])
         {
@@ -173,7 +237,6 @@ internal static class Reconciler
             }
             Durable.TryDelete(temp);
         }
-        using var tx = connection.BeginTransaction(deferred: false);
         var pending = new List<long>();
         using (var command = tx.Command("SELECT message_id FROM pending_deletes"))
         using (var r = command.ExecuteReader())
@@ -205,7 +268,7 @@ internal static class Reconciler
             AddOrphan(tx, orphan);
             maxId = Math.Max(maxId, orphan.Id);
         }
-        if (orphans.Count > 0)
+        if (orphans.Count > 0 || incomplete.Count > 0)
         {
             tx.SetMeta("next_message_id", maxId + 1);
             long used = tx.Scalar("SELECT total(size) FROM mailbox_messages");
@@ -213,7 +276,7 @@ internal static class Reconciler
             tx.SetMeta("message_count", tx.Scalar("SELECT count(*) FROM mailbox_messages"));
         }
         tx.Commit();
-        return new Report(problems, orphans.Count, 0, temps);
+        return new Report(problems, orphans.Count, incomplete.Count, temps);
     }
 
     static void AddOrphan(SqliteTransaction tx, MessageFiles.StoredFile file)
