@@ -25,21 +25,20 @@ public static class Durable
     [DllImport("libc", EntryPoint = "link", SetLastError = true)]
     static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
 
-    /// <summary>link(2): gives the file at <paramref name="existing"/> a second name (same file system). Fails with an
-    /// <see cref="IOException"/> when <paramref name="newPath"/> exists. Durable only once the new name's folder is fsynced.</summary>
-    public static void HardLink(string existing, string newPath)
+    /// <summary>link(2): gives the file at <paramref name="existing"/> a second name (same file system); durable only once
+    /// the new name's folder is fsynced. False when the file system (or the platform) has no hard links; an
+    /// <see cref="IOException"/> for any other failure, such as <paramref name="newPath"/> existing.</summary>
+    public static bool TryHardLink(string existing, string newPath)
     {
         if (OperatingSystem.IsWindows())
-        {
-            // Not a platform the store runs on in production; a copy keeps the tests' semantics (two names, one content).
-            File.Copy(existing, newPath, overwrite: false);
-            return;
-        }
-        if (Link(existing, newPath) != 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new IOException($"cannot link {newPath} (errno {errno})", errno);
-        }
+            return false;
+        if (Link(existing, newPath) == 0)
+            return true;
+        int errno = Marshal.GetLastPInvokeError();
+        // EPERM (FAT, some FUSE), EXDEV, EMLINK, ENOSYS, EOPNOTSUPP: no second name possible here.
+        if (errno is 1 or 18 or 31 or 38 or 95)
+            return false;
+        throw new IOException($"cannot link {newPath} (errno {errno})", errno);
     }
 
     /// <summary>syncfs(2): flushes every file of the file system that holds <paramref name="anyPath"/> at once. For bulk

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Tern.Store;
+using Tern.Store.FileSystem;
 
 namespace Tern.Tests.Store;
 
@@ -72,7 +73,7 @@ public sealed class RecoveryTests
     static string LeavePendingName(TempStore temp, string path)
     {
         var pending = Path.Combine(temp.AccountDirectory(1), "tmp", Path.GetFileName(path) + ".pending");
-        Tern.IO.Durable.HardLink(path, pending);
+        Assert.True(Tern.IO.Durable.TryHardLink(path, pending));
         return pending;
     }
 
@@ -169,6 +170,20 @@ public sealed class RecoveryTests
         Assert.DoesNotContain(Directory.GetFiles(Path.Combine(temp.AccountDirectory(1), "tmp")), f => f.EndsWith(".pending", StringComparison.Ordinal));
         // One name: expunging a message frees its octets on disk.
         Assert.All(Files(temp), f => Assert.Equal(1, LinkCount(f)));
+    }
+
+    [Fact]
+    public async Task Without_hard_links_appends_still_store_every_message_under_one_name()
+    {
+        await using var temp = new TempStore();
+        await using var account = await temp.Store.OpenAccountAsync(1);
+        ((AccountHandle)account).Hub.HardLinks = false;
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(i => account.AppendAsync("INBOX", TempStore.Message($"m{i}"), new AppendOptions())));
+
+        var inbox = (await account.GetMailboxAsync("INBOX"))!.Id;
+        Assert.Equal(4, (await account.GetMessagesAsync(inbox)).Count);
+        Assert.All(Files(temp), f => Assert.Equal(1, LinkCount(f)));
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(temp.AccountDirectory(1), "tmp")), f => f.EndsWith(".pending", StringComparison.Ordinal));
     }
 
     static int LinkCount(string path)

@@ -139,6 +139,8 @@ internal sealed partial class AccountHub
     /// <summary>How an append opens its file. Not FileShare.None: .NET takes an exclusive flock(2) for that, and the
     /// file stays open for its fsync after it has its final name, while the text pass or a FETCH may already read it.</summary>
     const FileShare AppendFileShare = FileShare.ReadWrite | FileShare.Delete;
+    /// <summary>False makes appends rename instead of link, as on a file system without hard links (for tests).</summary>
+    internal bool HardLinks { get; set; } = true;
     /// <summary>The suffix of an append's second name in tmp/ while its file and row are made durable (see the remarks
     /// of this class).</summary>
     internal const string PendingSuffix = ".pending";
@@ -243,7 +245,14 @@ internal sealed partial class AccountHub
                     var pendingPath = Path.Combine(TempDirectory, MessageFiles.FileName(nextId, mailbox.Id) + PendingSuffix);
                     File.Move(item.TempPath, pendingPath, overwrite: true);
                     item.PendingPath = pendingPath;
-                    Durable.HardLink(pendingPath, path);
+                    if (!(HardLinks && Durable.TryHardLink(pendingPath, path)))
+                    {
+                        // A file system without hard links: the file is on disk before it gets its final name, the one
+                        // name it then has (one wait for the disk more, as before hard links were used).
+                        item.FileSynced.GetAwaiter().GetResult();
+                        File.Move(pendingPath, path, overwrite: false);
+                        item.PendingPath = null;
+                    }
                     item.FinalPath = path;
                     break;
                 }
@@ -375,8 +384,8 @@ internal sealed partial class AccountHub
                     item.Done.TrySetException(Durable.IsDiskFull(ex) ? new MailStoreException(MailStoreError.DiskFull, "the disk is full") : ex);
                     continue;
                 }
-                if (!item.Done.Task.IsCompleted)
-                    Durable.TryDelete(item.PendingPath!);
+                if (!item.Done.Task.IsCompleted && item.PendingPath is not null)
+                    Durable.TryDelete(item.PendingPath);
             }
         }
         foreach (var (item, result) in results)
