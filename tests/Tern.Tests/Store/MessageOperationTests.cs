@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Tern.Store;
+using Tern.Tests.Fixtures;
 
 namespace Tern.Tests.Store;
 
@@ -321,26 +322,16 @@ public sealed class MessageOperationTests
 public sealed class AppendFailureTests
 {
     /// <summary>Fails like a full disk (ENOSPC) after some bytes.</summary>
-    sealed class FailingStream(int failAfter) : Stream
+    sealed class FailingStream(int failAfter) : UnseekableReadStream
     {
-        int position;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
         public override int Read(byte[] buffer, int offset, int count)
         {
-            if (position >= failAfter) throw new IOException("No space left on device", 28);
-            int n = Math.Min(count, failAfter - position);
+            if (Offset >= failAfter) throw new IOException("No space left on device", 28);
+            int n = Math.Min(count, failAfter - Offset);
             Array.Fill(buffer, (byte)'a', offset, n);
-            position += n;
+            Offset += n;
             return n;
         }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]

@@ -1,34 +1,25 @@
 using System.Security.Cryptography;
 using System.Text;
 using Tern.Store.FileSystem;
+using Tern.Tests.Fixtures;
 
 namespace Tern.Tests.Store;
 
 public class MessageWriterTests
 {
     /// <summary>A stream that cannot seek and hands out at most a few octets per read, as a network stream does.</summary>
-    sealed class TrickleStream(byte[] content, int step) : Stream
+    sealed class TrickleStream(byte[] content, int step) : UnseekableReadStream
     {
-        int position;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => position; set => throw new NotSupportedException(); }
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
         public override int Read(Span<byte> buffer)
         {
-            int n = Math.Min(Math.Min(step, buffer.Length), content.Length - position);
-            content.AsSpan(position, n).CopyTo(buffer);
-            position += n;
+            int n = Math.Min(Math.Min(step, buffer.Length), content.Length - Offset);
+            content.AsSpan(Offset, n).CopyTo(buffer);
+            Offset += n;
             return n;
         }
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(Read(buffer.Span));
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     static byte[] MixedLineEnds(int lines)
