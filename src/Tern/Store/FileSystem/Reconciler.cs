@@ -4,8 +4,9 @@ using Microsoft.Data.Sqlite;
 namespace Tern.Store.FileSystem;
 
 /// <summary>Brings index and message files back into agreement after a crash (run when an account is first opened, and by
-/// <c>tern store verify</c>): temporary files are removed; a file without an index row (written, but the index commit
-/// never happened) is added to the mailbox its name records; a row whose file is gone is expunged and logged; files of
+/// <c>tern store verify</c>): an append the crash interrupted (its pending name still in tmp/) keeps its message only if
+/// its row was committed and its file is whole; temporary files are removed; a file without an index row and without a
+/// pending name (the index lost its commit) is added to the mailbox its name records; a row whose file is gone is expunged and logged; files of
 /// messages already expunged are deleted; reference counts and usage counters are recomputed.</summary>
 internal static class Reconciler
 {
