@@ -335,9 +335,7 @@ internal sealed partial class AccountHub
         {
             WaitQuietly(renamesDurable);
             // Nothing of this batch is in the index: remove its files (renamed or not) and fail every caller.
-            var error = ex is SqliteException sql && IndexDatabase.IsDiskFull(sql) || Durable.IsDiskFull(ex)
-                ? new MailStoreException(MailStoreError.DiskFull, "the disk is full")
-                : ex;
+            var error = AsStoreError(ex);
             StoreLog.AppendFailed(logger, AccountId, ex.Message);
             if (backlogged)
                 DropFailedFromTextBacklog();
@@ -367,7 +365,7 @@ internal sealed partial class AccountHub
                 // Committed, but not known to be durable: no caller is told it was stored (a retry may make a second copy,
                 // as with any unacknowledged append); the messages stay in the index, and their files in place.
                 StoreLog.AppendFailed(logger, AccountId, ex.Message);
-                var error = Durable.IsDiskFull(ex) ? new MailStoreException(MailStoreError.DiskFull, "the disk is full") : ex;
+                var error = AsStoreError(ex);
                 foreach (var (item, _) in results)
                     item.Done.TrySetException(error);
             }
@@ -381,7 +379,7 @@ internal sealed partial class AccountHub
                 {
                     // As above, for this message alone. Its pending name stays, so that reconcile checks its file.
                     StoreLog.AppendFailed(logger, AccountId, ex.Message);
-                    item.Done.TrySetException(Durable.IsDiskFull(ex) ? new MailStoreException(MailStoreError.DiskFull, "the disk is full") : ex);
+                    item.Done.TrySetException(AsStoreError(ex));
                     continue;
                 }
                 if (!item.Done.Task.IsCompleted && item.PendingPath is not null)
@@ -397,6 +395,12 @@ internal sealed partial class AccountHub
         }
         return changes;
     }
+
+    /// <summary>A full disk (a file's ENOSPC, SQLite's SQLITE_FULL) as the store's DiskFull error; any other failure as it is.</summary>
+    static Exception AsStoreError(Exception ex) =>
+        ex is SqliteException sql && IndexDatabase.IsDiskFull(sql) || Durable.IsDiskFull(ex)
+            ? new MailStoreException(MailStoreError.DiskFull, "the disk is full")
+            : ex;
 
     static void WaitQuietly(Task task)
     {

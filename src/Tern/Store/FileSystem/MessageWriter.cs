@@ -9,8 +9,8 @@ internal static class MessageWriter
 {
     /// <summary>Writes <paramref name="source"/> to <paramref name="destination"/> with CRLF line ends. Returns the number
     /// of octets written.</summary>
-    public static async Task<long> CopyNormalizedAsync(Stream source, Stream destination, CancellationToken cancellationToken) =>
-        (await CopyAsync(source, destination, hash: null, cancellationToken).ConfigureAwait(false));
+    public static Task<long> CopyNormalizedAsync(Stream source, Stream destination, CancellationToken cancellationToken) =>
+        CopyAsync(source, destination, hash: null, cancellationToken);
 
     /// <summary>Hashes content as <see cref="CopyNormalizedAsync"/> would store it, without writing it.</summary>
     public static async Task<(long Size, byte[] Sha256)> HashNormalizedAsync(Stream source, CancellationToken cancellationToken)
